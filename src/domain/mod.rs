@@ -1,0 +1,5 @@
+//! Pure domain types: no IO, no async, nothing of ours imported.
+
+pub mod calibration;
+pub mod face;
+pub mod quality;

@@ -1,0 +1,239 @@
+//! Decoding with OpenCV: images (JPEG, PNG, WebP, BMP, PNM; EXIF orientation applied) and
+//! videos (WebM VP8/VP9, MP4 H.264, MOV, AVI through FFmpeg).
+//!
+//! Frame sampling rule: every frame of a video is decoded (so a truncated stream is noticed),
+//! but only `sample` frames, spread evenly over the whole clip, are converted to BGR and kept
+//! for analysis. The clip's length is not trusted in advance (browser WebM has no duration),
+//! so frames are kept at a stride that doubles whenever `2 × sample` are held, then thinned
+//! to `sample` evenly spaced frames at the end. The first frame is always kept.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use opencv::core::{Mat, Vector};
+use opencv::prelude::*;
+use opencv::{imgcodecs, videoio};
+
+use super::media::{MediaError, MediaFormat, MediaLimits, check_image_header, is_complete};
+
+/// One decoded video frame, BGR 8-bit.
+pub struct VideoFrame {
+    /// Position in the stream, from 0.
+    pub index: usize,
+    pub timestamp_ms: f64,
+    pub bgr: Mat,
+}
+
+/// What a video decode produced.
+pub struct DecodedVideo {
+    pub format: MediaFormat,
+    /// Frames decoded in the whole clip.
+    pub decoded: usize,
+    pub fps: f64,
+    pub width: u32,
+    pub height: u32,
+    /// The sampled frames, in stream order.
+    pub frames: Vec<VideoFrame>,
+}
+
+/// A decoded input: a still image or a sampled video.
+pub enum Media {
+    Image { format: MediaFormat, bgr: Mat },
+    Video(DecodedVideo),
+}
+
+fn open(path: &Path) -> Result<(File, u64), MediaError> {
+    let file = File::open(path).map_err(MediaError::Unreadable)?;
+    let len = file.metadata().map_err(MediaError::Unreadable)?.len();
+    if len == 0 {
+        return Err(MediaError::Empty);
+    }
+    Ok((file, len))
+}
+
+fn read_all(file: File, len: u64, limit: u64) -> Result<Vec<u8>, MediaError> {
+    if len > limit {
+        return Err(MediaError::TooManyBytes { limit });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or_default());
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(MediaError::Unreadable)?;
+    Ok(bytes)
+}
+
+/// Reads and decodes `path` as an image or a video, whichever its content is.
+pub fn load(path: &Path, limits: &MediaLimits, sample: usize) -> Result<Media, MediaError> {
+    let (mut file, len) = open(path)?;
+    let mut head = [0u8; 32];
+    let got = file.read(&mut head).map_err(MediaError::Unreadable)?;
+    let format = MediaFormat::sniff(head.get(..got).unwrap_or_default()).ok_or(MediaError::UnsupportedFormat)?;
+    if format.is_video() {
+        if len > limits.max_video_bytes {
+            return Err(MediaError::TooManyBytes { limit: limits.max_video_bytes });
+        }
+        return decode_video(path, format, limits, sample).map(Media::Video);
+    }
+    let (file, len) = open(path)?;
+    let bytes = read_all(file, len, limits.max_image_bytes)?;
+    decode_image(&bytes, limits).map(|(format, bgr)| Media::Image { format, bgr })
+}
+
+/// Reads and decodes `path`, which must be an image.
+pub fn load_image(path: &Path, limits: &MediaLimits) -> Result<Mat, MediaError> {
+    let (file, len) = open(path)?;
+    let bytes = read_all(file, len, limits.max_image_bytes)?;
+    decode_image(&bytes, limits).map(|(_, bgr)| bgr)
+}
+
+/// Decodes image bytes to BGR, checking format, header dimensions and completeness first.
+pub fn decode_image(bytes: &[u8], limits: &MediaLimits) -> Result<(MediaFormat, Mat), MediaError> {
+    if bytes.is_empty() {
+        return Err(MediaError::Empty);
+    }
+    let format = MediaFormat::sniff(bytes).ok_or(MediaError::UnsupportedFormat)?;
+    if format.is_video() {
+        return Err(MediaError::NotAnImage);
+    }
+    check_image_header(bytes, limits)?;
+    if !is_complete(format, bytes) {
+        return Err(MediaError::Truncated);
+    }
+    // IMREAD_COLOR: always 3-channel BGR, and EXIF orientation is applied by OpenCV.
+    let buf = Vector::<u8>::from_slice(bytes);
+    let bgr = imgcodecs::imdecode(&buf, imgcodecs::IMREAD_COLOR).map_err(|_| MediaError::Undecodable)?;
+    if bgr.empty() || bgr.cols() <= 0 || bgr.rows() <= 0 {
+        return Err(MediaError::Undecodable);
+    }
+    Ok((format, bgr))
+}
+
+/// Keeps frames at a doubling stride so that at most `2 × sample` are held at once.
+struct Sampler {
+    sample: usize,
+    stride: usize,
+    kept: Vec<VideoFrame>,
+}
+
+impl Sampler {
+    fn new(sample: usize) -> Self {
+        Self { sample: sample.max(1), stride: 1, kept: Vec::new() }
+    }
+
+    fn wants(&self, index: usize) -> bool {
+        index % self.stride == 0
+    }
+
+    fn keep(&mut self, frame: VideoFrame) {
+        self.kept.push(frame);
+        if self.kept.len() >= 2 * self.sample {
+            self.stride *= 2;
+            let stride = self.stride;
+            self.kept.retain(|f| f.index % stride == 0);
+        }
+    }
+
+    /// `sample` frames evenly spaced over what was kept (all of them if fewer).
+    fn finish(self) -> Vec<VideoFrame> {
+        let (n, want) = (self.kept.len(), self.sample);
+        if n <= want {
+            return self.kept;
+        }
+        let picks: Vec<usize> = (0..want).map(|i| i * (n - 1) / (want - 1).max(1)).collect();
+        self.kept.into_iter().enumerate().filter(|(i, _)| picks.contains(i)).map(|(_, f)| f).collect()
+    }
+}
+
+fn decode_video(
+    path: &Path,
+    format: MediaFormat,
+    limits: &MediaLimits,
+    sample: usize,
+) -> Result<DecodedVideo, MediaError> {
+    let mut capture =
+        videoio::VideoCapture::from_file(path.as_os_str(), videoio::CAP_FFMPEG).map_err(|_| MediaError::Undecodable)?;
+    if !capture.is_opened().unwrap_or(false) {
+        return Err(MediaError::Undecodable);
+    }
+    let prop = |c: &videoio::VideoCapture, id| c.get(id).unwrap_or(0.0);
+    let (width, height) =
+        (prop(&capture, videoio::CAP_PROP_FRAME_WIDTH), prop(&capture, videoio::CAP_PROP_FRAME_HEIGHT));
+    let limit = f64::from(limits.max_video_side);
+    if width > limit || height > limit {
+        return Err(MediaError::VideoTooLarge {
+            width: width as u32,
+            height: height as u32,
+            limit: limits.max_video_side,
+        });
+    }
+    let fps = prop(&capture, videoio::CAP_PROP_FPS);
+    let declared = prop(&capture, videoio::CAP_PROP_FRAME_COUNT);
+
+    let mut sampler = Sampler::new(sample);
+    let mut decoded = 0usize;
+    while capture.grab().unwrap_or(false) {
+        if decoded >= limits.max_video_frames {
+            return Err(MediaError::VideoTooLong { limit: limits.max_video_frames });
+        }
+        if sampler.wants(decoded) {
+            let mut bgr = Mat::default();
+            if capture.retrieve(&mut bgr, 0).unwrap_or(false) && !bgr.empty() {
+                let timestamp_ms = prop(&capture, videoio::CAP_PROP_POS_MSEC);
+                sampler.keep(VideoFrame { index: decoded, timestamp_ms, bgr });
+            }
+        }
+        decoded += 1;
+    }
+    if decoded == 0 {
+        return Err(MediaError::NoFrames);
+    }
+    // A container that promises more frames than the stream holds was cut short.
+    if declared.is_finite() && declared > 0.0 && (decoded as f64) < declared * 0.9 - 1.0 {
+        return Err(MediaError::Truncated);
+    }
+    let frames = sampler.finish();
+    if frames.is_empty() {
+        return Err(MediaError::NoFrames);
+    }
+    let (width, height) = frames.first().map(|f| (f.bgr.cols() as u32, f.bgr.rows() as u32)).unwrap_or_default();
+    Ok(DecodedVideo { format, decoded, fps, width, height, frames })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(index: usize) -> VideoFrame {
+        VideoFrame { index, timestamp_ms: 0.0, bgr: Mat::default() }
+    }
+
+    fn sampled(total: usize, sample: usize) -> Vec<usize> {
+        let mut s = Sampler::new(sample);
+        for i in 0..total {
+            if s.wants(i) {
+                s.keep(frame(i));
+            }
+        }
+        s.finish().iter().map(|f| f.index).collect()
+    }
+
+    #[test]
+    fn short_clips_keep_every_frame() {
+        assert_eq!(sampled(5, 10), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn long_clips_are_sampled_evenly_from_start_to_near_end() {
+        let picks = sampled(150, 10);
+        assert_eq!(picks.len(), 10);
+        assert_eq!(picks.first(), Some(&0));
+        assert!(*picks.last().unwrap() >= 120, "{picks:?}");
+        let gaps: Vec<usize> = picks.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps.iter().max().unwrap() <= &(2 * gaps.iter().min().unwrap()), "{gaps:?}");
+    }
+
+    #[test]
+    fn text_bytes_are_an_unsupported_format() {
+        let err = decode_image(b"just some text renamed to .jpg", &MediaLimits::default()).unwrap_err();
+        assert_eq!(err.code(), "unsupported_format");
+    }
+}

@@ -1,0 +1,248 @@
+//! What an uploaded file is, before any decoder touches it: format by magic bytes, size limits
+//! from the header, and structural completeness (a truncated file is refused, not half-decoded).
+
+use serde::{Deserialize, Serialize};
+
+/// Input limits. Checked before decoding, so a 20000×20000 image never reaches the allocator.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaLimits {
+    pub max_image_bytes: u64,
+    pub max_video_bytes: u64,
+    /// Largest accepted image, in pixels (width × height).
+    pub max_image_pixels: u64,
+    /// Largest accepted video frame side, in pixels.
+    pub max_video_side: u32,
+    /// Longest accepted video, in decoded frames.
+    pub max_video_frames: usize,
+}
+
+impl Default for MediaLimits {
+    fn default() -> Self {
+        Self {
+            max_image_bytes: 25 << 20,
+            max_video_bytes: 100 << 20,
+            max_image_pixels: 40_000_000,
+            max_video_side: 3840,
+            max_video_frames: 1800,
+        }
+    }
+}
+
+/// Why a file cannot be used. `code()` is public API (CLI JSON, problem+json).
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("file not found or not readable")]
+    Unreadable(#[source] std::io::Error),
+    #[error("file is empty")]
+    Empty,
+    #[error("file is larger than the {limit}-byte limit")]
+    TooManyBytes { limit: u64 },
+    #[error("not a supported image or video format")]
+    UnsupportedFormat,
+    #[error("the file is truncated or structurally broken")]
+    Truncated,
+    #[error("the file could not be decoded")]
+    Undecodable,
+    #[error("image of {width}x{height} exceeds the {limit}-pixel limit")]
+    ImageTooLarge { width: u64, height: u64, limit: u64 },
+    #[error("video frame of {width}x{height} exceeds the {limit}-pixel side limit")]
+    VideoTooLarge { width: u32, height: u32, limit: u32 },
+    #[error("video is longer than {limit} frames")]
+    VideoTooLong { limit: usize },
+    #[error("video has no decodable frame")]
+    NoFrames,
+    #[error("expected an image, got a video")]
+    NotAnImage,
+}
+
+impl MediaError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unreadable(_) => "file_unreadable",
+            Self::Empty => "empty_file",
+            Self::TooManyBytes { .. } => "file_too_large",
+            Self::UnsupportedFormat => "unsupported_format",
+            Self::Truncated => "truncated_file",
+            Self::Undecodable => "undecodable",
+            Self::ImageTooLarge { .. } => "image_too_large",
+            Self::VideoTooLarge { .. } => "video_too_large",
+            Self::VideoTooLong { .. } => "video_too_long",
+            Self::NoFrames => "no_frames",
+            Self::NotAnImage => "not_an_image",
+        }
+    }
+}
+
+/// Formats recognised by their leading bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaFormat {
+    Jpeg,
+    Png,
+    Webp,
+    Bmp,
+    Pnm,
+    /// WebM / Matroska (EBML).
+    Matroska,
+    /// MP4, MOV and other ISO-BMFF / QuickTime files.
+    IsoBmff,
+    Avi,
+}
+
+impl MediaFormat {
+    pub fn is_video(self) -> bool {
+        matches!(self, Self::Matroska | Self::IsoBmff | Self::Avi)
+    }
+
+    /// Identifies the format from the first bytes; `None` for anything else (text, GIF, ...).
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        let at = |offset: usize, magic: &[u8]| bytes.get(offset..offset + magic.len()) == Some(magic);
+        let quicktime_atoms: [&[u8]; 6] = [b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"];
+        if at(0, &[0xFF, 0xD8, 0xFF]) {
+            Some(Self::Jpeg)
+        } else if at(0, b"\x89PNG\r\n\x1a\n") {
+            Some(Self::Png)
+        } else if at(0, b"RIFF") && at(8, b"WEBP") {
+            Some(Self::Webp)
+        } else if at(0, b"RIFF") && at(8, b"AVI ") {
+            Some(Self::Avi)
+        } else if at(0, b"BM") && bytes.len() > 26 {
+            Some(Self::Bmp)
+        } else if bytes.len() > 2 && at(0, b"P") && matches!(bytes.get(1), Some(b'2' | b'3' | b'5' | b'6')) {
+            Some(Self::Pnm)
+        } else if at(0, &[0x1A, 0x45, 0xDF, 0xA3]) {
+            Some(Self::Matroska)
+        } else if quicktime_atoms.iter().any(|atom| at(4, atom)) {
+            Some(Self::IsoBmff)
+        } else {
+            None
+        }
+    }
+}
+
+/// Checks an image's declared dimensions against the limit, from its header alone.
+pub fn check_image_header(bytes: &[u8], limits: &MediaLimits) -> Result<(), MediaError> {
+    let size = imagesize::blob_size(bytes).map_err(|_| MediaError::Truncated)?;
+    let (width, height) = (size.width as u64, size.height as u64);
+    if width == 0 || height == 0 {
+        return Err(MediaError::Undecodable);
+    }
+    if width.saturating_mul(height) > limits.max_image_pixels {
+        return Err(MediaError::ImageTooLarge { width, height, limit: limits.max_image_pixels });
+    }
+    Ok(())
+}
+
+/// True when the container's own structure says the file is whole.
+pub fn is_complete(format: MediaFormat, bytes: &[u8]) -> bool {
+    match format {
+        MediaFormat::Jpeg => jpeg_is_complete(bytes),
+        MediaFormat::Png => png_is_complete(bytes),
+        MediaFormat::Webp => riff_is_complete(bytes),
+        // Other formats are checked by their decoder (and videos by their frame count).
+        _ => true,
+    }
+}
+
+fn be16(bytes: &[u8], at: usize) -> Option<usize> {
+    bytes.get(at..at + 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+}
+
+/// Walks the JPEG marker segments (ITU T.81 B.1) to an EOI marker; embedded EXIF
+/// thumbnails are skipped as part of their APP1 segment.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let mut pos = 2;
+    loop {
+        let (Some(&0xFF), Some(&marker)) = (bytes.get(pos), bytes.get(pos + 1)) else { return false };
+        match marker {
+            0xD9 => return true,
+            0xFF => pos += 1, // fill byte
+            0xD0..=0xD7 | 0x01 => pos += 2,
+            0xDA => {
+                let Some(len) = be16(bytes, pos + 2) else { return false };
+                pos += 2 + len;
+                // Entropy-coded data runs to the next marker that is neither stuffing nor RST.
+                loop {
+                    match (bytes.get(pos), bytes.get(pos + 1)) {
+                        (Some(0xFF), Some(0x00 | 0xD0..=0xD7)) => pos += 2,
+                        (Some(0xFF), Some(0xFF)) => pos += 1,
+                        (Some(0xFF), Some(_)) => break,
+                        (Some(_), _) => pos += 1,
+                        (None, _) => return false,
+                    }
+                }
+            }
+            _ => {
+                let Some(len) = be16(bytes, pos + 2) else { return false };
+                pos += 2 + len;
+            }
+        }
+    }
+}
+
+/// Walks the PNG chunks to IEND.
+fn png_is_complete(bytes: &[u8]) -> bool {
+    let mut pos = 8;
+    while let Some(len) = bytes.get(pos..pos + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize) {
+        let end = pos.saturating_add(12).saturating_add(len);
+        if end > bytes.len() {
+            return false;
+        }
+        if bytes.get(pos + 4..pos + 8) == Some(b"IEND") {
+            return true;
+        }
+        pos = end;
+    }
+    false
+}
+
+fn riff_is_complete(bytes: &[u8]) -> bool {
+    bytes
+        .get(4..8)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .is_some_and(|size| bytes.len() >= size.saturating_add(8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn text_is_not_media() {
+        assert_eq!(MediaFormat::sniff(b"hello, this is not a photo"), None);
+        assert_eq!(MediaFormat::sniff(b""), None);
+        assert_eq!(MediaFormat::sniff(b"GIF89a......"), None);
+    }
+
+    #[test]
+    fn known_magics_are_recognised() {
+        assert_eq!(MediaFormat::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(MediaFormat::Jpeg));
+        assert_eq!(MediaFormat::sniff(b"\x1a\x45\xdf\xa3rest"), Some(MediaFormat::Matroska));
+        assert_eq!(MediaFormat::sniff(b"\0\0\0\x20ftypisom"), Some(MediaFormat::IsoBmff));
+        assert_eq!(MediaFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(MediaFormat::Webp));
+    }
+
+    #[test]
+    fn a_minimal_png_is_complete_only_with_iend() {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend([0, 0, 0, 0]);
+        png.extend(b"IEND");
+        png.extend([0xAE, 0x42, 0x60, 0x82]);
+        assert!(is_complete(MediaFormat::Png, &png));
+        assert!(!is_complete(MediaFormat::Png, png.get(..png.len() - 1).unwrap()));
+    }
+
+    proptest! {
+        #[test]
+        fn walkers_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let mut jpeg = vec![0xFF, 0xD8];
+            jpeg.extend(&bytes);
+            let _ = is_complete(MediaFormat::Jpeg, &jpeg);
+            let _ = is_complete(MediaFormat::Png, &bytes);
+            let _ = is_complete(MediaFormat::Webp, &bytes);
+            let _ = MediaFormat::sniff(&bytes);
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! The face engine: ONNX Runtime sessions created once and shared, OpenCV decoding, and the
+//! per-frame analysis (detection, alignment, quality, embedding) that later stages reuse.
+
+pub mod align;
+pub mod decode;
+pub mod detector;
+pub mod manifest;
+pub mod media;
+pub mod quality;
+pub mod recogniser;
+pub mod runtime;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use opencv::core::Mat;
+use opencv::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::face::{Detection, Embedding};
+use crate::domain::quality::{FaceQuality, QualityIssue, QualityThresholds};
+use detector::{Detector, DetectorSettings};
+use manifest::Manifest;
+use recogniser::Recogniser;
+
+/// Why the engine could not start or run. Not caused by the caller's media.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("model file {path} is missing: {fix}")]
+    ModelMissing { path: PathBuf, fix: &'static str },
+    #[error("model file {path} does not match its pinned sha256: {fix}")]
+    ModelMismatch { path: PathBuf, fix: &'static str },
+    #[error("cannot load ONNX Runtime from {path}: {message}")]
+    Runtime { path: PathBuf, message: String },
+    #[error("cannot load model {path}")]
+    ModelLoad { path: PathBuf, source: ort::Error },
+    #[error(transparent)]
+    Manifest(#[from] manifest::ManifestError),
+    #[error("model inference failed")]
+    Inference(#[source] ort::Error),
+    #[error("image operation failed")]
+    OpenCv(#[source] opencv::Error),
+    #[error("unexpected model output: {0}")]
+    UnexpectedOutput(&'static str),
+    #[error("a model session was poisoned by an earlier panic")]
+    Poisoned,
+}
+
+impl EngineError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ModelMissing { .. } => "model_missing",
+            Self::ModelMismatch { .. } => "model_mismatch",
+            Self::Runtime { .. } | Self::ModelLoad { .. } | Self::Manifest(_) => "engine_unavailable",
+            Self::Inference(_) | Self::OpenCv(_) | Self::UnexpectedOutput(_) | Self::Poisoned => "engine_failure",
+        }
+    }
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, EngineError> {
+    mutex.lock().map_err(|_| EngineError::Poisoned)
+}
+
+/// Wall time spent per stage, plus the part of it spent inside ONNX Runtime.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    pub decode: Duration,
+    pub detect: Duration,
+    pub align: Duration,
+    pub embed: Duration,
+    /// Pure model time (session.run), a part of `detect` and `embed`.
+    pub inference: Duration,
+}
+
+impl StageTimes {
+    pub fn total(&self) -> Duration {
+        self.decode + self.detect + self.align + self.embed
+    }
+}
+
+/// Engine configuration (the `[engine]` section of the settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSettings {
+    /// Where setup put the models (and the runtime library).
+    pub models_dir: PathBuf,
+    /// The ONNX Runtime shared library; default: `models_dir`/the manifest's runtime file.
+    pub runtime_library: Option<PathBuf>,
+    /// Threads each model session may use for one inference.
+    pub intra_threads: usize,
+    /// Video frames analysed per clip, spread evenly (see `decode`).
+    pub sample_frames: usize,
+    pub detector: DetectorSettings,
+    pub quality: QualityThresholds,
+    pub media: media::MediaLimits,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            models_dir: default_models_dir(),
+            runtime_library: None,
+            intra_threads: 2,
+            sample_frames: 8,
+            detector: DetectorSettings::default(),
+            quality: QualityThresholds::default(),
+            media: media::MediaLimits::default(),
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/idgate/models` (else `~/.cache/idgate/models`): the same rule as
+/// scripts/setup.py.
+pub fn default_models_dir() -> PathBuf {
+    dirs::cache_dir().unwrap_or_else(|| PathBuf::from(".cache")).join("idgate").join("models")
+}
+
+/// One analysed face: where it is, how good it is, and (when asked) its embedding.
+#[derive(Debug, Clone)]
+pub struct AnalysedFace {
+    pub detection: Detection,
+    pub quality: FaceQuality,
+    pub issues: Vec<QualityIssue>,
+    pub embedding: Option<Embedding>,
+}
+
+/// What the engine found in one image or video frame. The liveness stage reuses these.
+#[derive(Debug, Clone)]
+pub struct FrameAnalysis {
+    pub frame_index: usize,
+    pub timestamp_ms: f64,
+    pub width: i32,
+    pub height: i32,
+    /// Every face found, strongest first.
+    pub detections: Vec<Detection>,
+    /// The largest face, measured (and embedded when requested).
+    pub primary: Option<AnalysedFace>,
+}
+
+impl FrameAnalysis {
+    pub fn face_count(&self) -> usize {
+        self.detections.len()
+    }
+}
+
+/// When `Engine::analyse` computes the primary face's embedding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Embed {
+    Never,
+    /// Always, for the largest face (a document: the portrait is the largest face, and a
+    /// ghost image or a second photo beside it is expected).
+    Largest,
+    /// Only when the frame holds exactly one face (a selfie frame).
+    WhenAlone,
+}
+
+/// Loaded models, shared by every request (`Arc<Engine>`).
+pub struct Engine {
+    detector: Detector,
+    recogniser: Recogniser,
+    settings: EngineSettings,
+}
+
+impl Engine {
+    /// Checks every model against the manifest, loads ONNX Runtime and creates the sessions.
+    pub fn load(settings: &EngineSettings) -> Result<Arc<Self>, EngineError> {
+        let manifest = Manifest::embedded()?;
+        let library = match &settings.runtime_library {
+            Some(path) => path.clone(),
+            None => runtime::verified_path(&settings.models_dir, &manifest.runtime)?,
+        };
+        let env = runtime::environment(&library)?;
+        let threads = settings.intra_threads.max(1);
+        let detector_path = runtime::verified_path(&settings.models_dir, manifest.model("face_detector")?)?;
+        let recogniser_path = runtime::verified_path(&settings.models_dir, manifest.model("face_recogniser")?)?;
+        Ok(Arc::new(Self {
+            detector: Detector::new(runtime::session(env, &detector_path, threads)?, settings.detector),
+            recogniser: Recogniser::new(runtime::session(env, &recogniser_path, threads)?),
+            settings: settings.clone(),
+        }))
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    /// Decodes an image or video file, timing it as the decode stage.
+    pub fn decode(&self, path: &Path, times: &mut StageTimes) -> Result<decode::Media, media::MediaError> {
+        let started = Instant::now();
+        let media = decode::load(path, &self.settings.media, self.settings.sample_frames);
+        times.decode += started.elapsed();
+        media
+    }
+
+    /// Detects faces in a BGR frame and analyses the largest one; `embed` says when to also
+    /// compute its embedding.
+    pub fn analyse(
+        &self,
+        bgr: &Mat,
+        frame_index: usize,
+        timestamp_ms: f64,
+        embed: Embed,
+        times: &mut StageTimes,
+    ) -> Result<FrameAnalysis, EngineError> {
+        let started = Instant::now();
+        let detections = self.detector.detect(bgr, times)?;
+        times.detect += started.elapsed();
+        let largest = detections.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())).copied();
+        let primary = match largest {
+            Some(face) => {
+                let wanted = match embed {
+                    Embed::Never => false,
+                    Embed::Largest => true,
+                    Embed::WhenAlone => detections.len() == 1,
+                };
+                self.analyse_face(bgr, face, wanted, times)?
+            }
+            None => None,
+        };
+        Ok(FrameAnalysis { frame_index, timestamp_ms, width: bgr.cols(), height: bgr.rows(), detections, primary })
+    }
+
+    /// Aligns, measures and (optionally) embeds one detected face. `None` when its landmarks
+    /// are degenerate.
+    pub fn analyse_face(
+        &self,
+        bgr: &Mat,
+        face: Detection,
+        embed: bool,
+        times: &mut StageTimes,
+    ) -> Result<Option<AnalysedFace>, EngineError> {
+        let started = Instant::now();
+        let Some(aligned) = align::align_face(bgr, &face.landmarks).map_err(EngineError::OpenCv)? else {
+            return Ok(None);
+        };
+        let quality = quality::measure(&face, &aligned, bgr.cols(), bgr.rows()).map_err(EngineError::OpenCv)?;
+        times.align += started.elapsed();
+        let issues = quality.issues(&self.settings.quality);
+        let embedding = if embed { Some(self.embed_aligned(&aligned, times)?) } else { None };
+        Ok(Some(AnalysedFace { detection: face, quality, issues, embedding }))
+    }
+
+    fn embed_aligned(&self, aligned: &Mat, times: &mut StageTimes) -> Result<Embedding, EngineError> {
+        let started = Instant::now();
+        let embedding = self.recogniser.embed(aligned, times);
+        times.embed += started.elapsed();
+        embedding
+    }
+}

@@ -1,0 +1,67 @@
+//! Finding, checking and loading the ONNX Runtime library and the model files.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ort::environment::Environment;
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use sha2::{Digest, Sha256};
+
+use super::EngineError;
+use super::manifest::PinnedFile;
+
+const FIX: &str = "run `make setup` (or `python3 scripts/setup.py`) to fetch and check it";
+
+/// The process-wide ONNX Runtime environment; the library can be loaded only once.
+static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
+
+/// Checks that `dir/file` exists and has the pinned sha256; returns its path.
+pub fn verified_path(dir: &Path, pinned: &PinnedFile) -> Result<PathBuf, EngineError> {
+    let path = dir.join(&pinned.file);
+    let file = File::open(&path).map_err(|_| EngineError::ModelMissing { path: path.clone(), fix: FIX })?;
+    let actual = sha256_of(file).map_err(|_| EngineError::ModelMissing { path: path.clone(), fix: FIX })?;
+    if actual != pinned.sha256 {
+        return Err(EngineError::ModelMismatch { path, fix: FIX });
+    }
+    Ok(path)
+}
+
+fn sha256_of(file: File) -> std::io::Result<String> {
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Loads ONNX Runtime from `library` the first time; later calls reuse it.
+pub fn environment(library: &Path) -> Result<&'static Environment, EngineError> {
+    let env = ENVIRONMENT.get_or_init(|| {
+        ort::init_from(library).map_err(|e| e.to_string())?.with_name("idgate").build().map_err(|e| e.to_string())
+    });
+    env.as_ref().map_err(|message| EngineError::Runtime { path: library.to_path_buf(), message: message.clone() })
+}
+
+/// One session per model, created once and shared.
+pub fn session(env: &Environment, model: &Path, intra_threads: usize) -> Result<Session, EngineError> {
+    let fail = |e: ort::Error| EngineError::ModelLoad { path: model.to_path_buf(), source: e };
+    Session::builder(env)
+        .map_err(fail)?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| fail(e.into()))?
+        .with_intra_threads(intra_threads)
+        .map_err(|e| fail(e.into()))?
+        .with_inter_threads(1)
+        .map_err(|e| fail(e.into()))?
+        .commit_from_file(model)
+        .map_err(fail)
+}

@@ -1,0 +1,248 @@
+//! Face match: the face on the identity document against the face in the selfie.
+//!
+//! Policy: the document face is the largest face on the document. Selfie frames count when
+//! they hold exactly one face; among those, frames passing every quality gate are used (if
+//! none does, the single-face frames are used and their quality issues become reasons). The
+//! similarity is the median over used frames, robust to a blink or a motion-blurred frame.
+//! A match needs similarity >= threshold and no quality reason on either side.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+use tracing::instrument;
+
+use crate::domain::face::BoundingBox;
+use crate::domain::quality::{FaceQuality, QualityIssue};
+use crate::engine::decode::Media;
+use crate::engine::media::MediaError;
+use crate::engine::{AnalysedFace, Embed, Engine, EngineError, FrameAnalysis, StageTimes};
+
+/// Which input a problem is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Document,
+    Selfie,
+}
+
+impl Side {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Document => "document",
+            Self::Selfie => "selfie",
+        }
+    }
+}
+
+/// The comparison could not run: bad input or a broken engine.
+#[derive(Debug, thiserror::Error)]
+pub enum FaceMatchError {
+    #[error("{}: {source}", side.name())]
+    Media { side: Side, source: MediaError },
+    #[error("{}: no face found", side.name())]
+    NoFace { side: Side },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl FaceMatchError {
+    /// Stable code, e.g. `document_truncated_file`, `selfie_no_face`, `engine_failure`.
+    pub fn code(&self) -> String {
+        match self {
+            Self::Media { side, source } => format!("{}_{}", side.name(), source.code()),
+            Self::NoFace { side } => format!("{}_no_face", side.name()),
+            Self::Engine(e) => e.code().to_owned(),
+        }
+    }
+
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, Self::Engine(_))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentFace {
+    pub bbox: BoundingBox,
+    pub detector_score: f32,
+    pub faces_found: usize,
+    pub quality: FaceQuality,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SelfieSummary {
+    pub frames_decoded: usize,
+    pub frames_analysed: usize,
+    pub frames_single_face: usize,
+    pub frames_used: usize,
+    pub similarity_min: f32,
+    pub similarity_median: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timings {
+    pub decode: f64,
+    pub detect: f64,
+    pub align: f64,
+    pub embed: f64,
+    pub inference: f64,
+    pub total: f64,
+}
+
+/// The outcome of a comparison that ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceMatch {
+    pub similarity: f32,
+    pub threshold: f32,
+    #[serde(rename = "match")]
+    pub is_match: bool,
+    pub document: DocumentFace,
+    pub selfie: SelfieSummary,
+    /// Machine-readable codes, `document_*` or `selfie_*`, when something failed.
+    pub reasons: Vec<String>,
+    pub timings_ms: Timings,
+    /// Per-frame analyses of the selfie, for later stages (not serialised).
+    #[serde(skip)]
+    pub frames: Vec<FrameAnalysis>,
+}
+
+/// Compares the face on `document` with the face in `selfie` (an image or a video).
+#[instrument(name = "stage", skip_all, fields(stage = "face_match"))]
+pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) -> Result<FaceMatch, FaceMatchError> {
+    let started = Instant::now();
+    let mut times = StageTimes::default();
+    let (document_face, faces_found) = document_face(engine, document, &mut times)?;
+    let frames = selfie_frames(engine, selfie, &mut times)?;
+    let frames_decoded = frames.decoded;
+    let frames = frames.analyses;
+
+    if frames.iter().all(|f| f.primary.is_none()) {
+        return Err(FaceMatchError::NoFace { side: Side::Selfie });
+    }
+    let mut reasons: Vec<String> = document_face.issues.iter().map(|i| reason(Side::Document, *i)).collect();
+    let single: Vec<&AnalysedFace> =
+        frames.iter().filter(|f| f.face_count() == 1).filter_map(|f| f.primary.as_ref()).collect();
+    if single.len() * 2 < frames.len() {
+        reasons.push(reason(Side::Selfie, QualityIssue::SeveralFaces));
+    }
+    let clean: Vec<&AnalysedFace> = single.iter().copied().filter(|f| f.issues.is_empty()).collect();
+    let used = if clean.is_empty() {
+        let mut issues: Vec<QualityIssue> = single.iter().flat_map(|f| f.issues.iter().copied()).collect();
+        issues.sort_by_key(|i| i.code());
+        issues.dedup();
+        reasons.extend(issues.into_iter().map(|i| reason(Side::Selfie, i)));
+        single
+    } else {
+        clean
+    };
+
+    let reference =
+        document_face.embedding.as_ref().ok_or(EngineError::UnexpectedOutput("document face not embedded"))?;
+    let mut scores: Vec<f32> = used.iter().filter_map(|f| f.embedding.as_ref()).map(|e| reference.cosine(e)).collect();
+    scores.sort_by(f32::total_cmp);
+    let (similarity_min, similarity) = (scores.first().copied().unwrap_or(-1.0), median(&scores));
+    if scores.is_empty() {
+        reasons.push(reason(Side::Selfie, QualityIssue::NoFace));
+    }
+    reasons.dedup();
+    let is_match = reasons.is_empty() && similarity >= threshold;
+    tracing::info!(similarity, is_match, frames_used = scores.len(), "face match done");
+
+    Ok(FaceMatch {
+        similarity,
+        threshold,
+        is_match,
+        document: DocumentFace {
+            bbox: document_face.detection.bbox,
+            detector_score: document_face.detection.score,
+            faces_found,
+            quality: document_face.quality,
+        },
+        selfie: SelfieSummary {
+            frames_decoded,
+            frames_analysed: frames.len(),
+            frames_single_face: frames.iter().filter(|f| f.face_count() == 1).count(),
+            frames_used: scores.len(),
+            similarity_min,
+            similarity_median: similarity,
+        },
+        reasons,
+        timings_ms: timings(&times, started.elapsed().as_secs_f64() * 1e3),
+        frames,
+    })
+}
+
+fn reason(side: Side, issue: QualityIssue) -> String {
+    format!("{}_{}", side.name(), issue.code())
+}
+
+fn median(sorted: &[f32]) -> f32 {
+    match sorted.len() {
+        0 => -1.0,
+        n if n % 2 == 1 => sorted.get(n / 2).copied().unwrap_or(-1.0),
+        n => (sorted.get(n / 2 - 1).copied().unwrap_or(-1.0) + sorted.get(n / 2).copied().unwrap_or(-1.0)) / 2.0,
+    }
+}
+
+fn timings(t: &StageTimes, total: f64) -> Timings {
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    Timings {
+        decode: ms(t.decode),
+        detect: ms(t.detect),
+        align: ms(t.align),
+        embed: ms(t.embed),
+        inference: ms(t.inference),
+        total,
+    }
+}
+
+/// The largest face on the document, embedded, and how many faces the document shows.
+fn document_face(
+    engine: &Engine,
+    path: &Path,
+    times: &mut StageTimes,
+) -> Result<(AnalysedFace, usize), FaceMatchError> {
+    let media_error = |source| FaceMatchError::Media { side: Side::Document, source };
+    let bgr = match engine.decode(path, times).map_err(media_error)? {
+        Media::Image { bgr, .. } => bgr,
+        Media::Video(_) => return Err(media_error(MediaError::NotAnImage)),
+    };
+    let analysis = engine.analyse(&bgr, 0, 0.0, Embed::Largest, times)?;
+    let faces = analysis.face_count();
+    let face = analysis.primary.ok_or(FaceMatchError::NoFace { side: Side::Document })?;
+    Ok((face, faces))
+}
+
+struct SelfieFrames {
+    decoded: usize,
+    analyses: Vec<FrameAnalysis>,
+}
+
+fn selfie_frames(engine: &Engine, path: &Path, times: &mut StageTimes) -> Result<SelfieFrames, FaceMatchError> {
+    let media = engine.decode(path, times).map_err(|source| FaceMatchError::Media { side: Side::Selfie, source })?;
+    match media {
+        Media::Image { bgr, .. } => {
+            Ok(SelfieFrames { decoded: 1, analyses: vec![engine.analyse(&bgr, 0, 0.0, Embed::WhenAlone, times)?] })
+        }
+        Media::Video(video) => {
+            let analyses = video
+                .frames
+                .iter()
+                .map(|f| engine.analyse(&f.bgr, f.index, f.timestamp_ms, Embed::WhenAlone, times))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(SelfieFrames { decoded: video.decoded, analyses })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_lengths() {
+        assert_eq!(median(&[0.1, 0.5, 0.9]), 0.5);
+        assert!((median(&[0.2, 0.4]) - 0.3).abs() < 1e-6);
+        assert_eq!(median(&[]), -1.0);
+    }
+}

@@ -1,0 +1,3 @@
+//! Verification stages, in the order they run. For now: the face match.
+
+pub mod face_match;
