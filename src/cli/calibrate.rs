@@ -17,9 +17,12 @@ use crate::engine::{Embed, Engine, StageTimes};
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["pairs", "dir"])))]
 pub struct Args {
-    /// CSV with columns file_x,file_y,same_person (yes/no); paths relative to the CSV's folder.
+    /// CSV with columns file_x,file_y,same_person (yes/no).
     #[arg(long)]
     pairs: Option<PathBuf>,
+    /// Folder the CSV's paths are relative to (default: the CSV's own folder).
+    #[arg(long, requires = "pairs")]
+    root: Option<PathBuf>,
     /// Folder with one sub-folder of images per identity: every pair is scored.
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -53,7 +56,7 @@ struct Report {
 pub fn run(settings: Settings, args: Args) -> Result<(), Failure> {
     crate::telemetry::init("warn,ort=error");
     let pairs = match (&args.pairs, &args.dir) {
-        (Some(csv), _) => pairs_from_csv(csv)?,
+        (Some(csv), _) => pairs_from_csv(csv, args.root.as_deref())?,
         (None, Some(dir)) => pairs_from_dir(dir)?,
         (None, None) => return Err(Failure::bad_input("give --pairs CSV or --dir DIR")),
     };
@@ -63,6 +66,13 @@ pub fn run(settings: Settings, args: Args) -> Result<(), Failure> {
     let engine = load_engine(&settings)?;
     let files: BTreeSet<&Path> = pairs.iter().flat_map(|p| [p.a.as_path(), p.b.as_path()]).collect();
     let embeddings = embed_all(&engine, &files)?;
+    if embeddings.is_empty() {
+        let first = files.first().map(|p| p.display().to_string()).unwrap_or_default();
+        return Err(Failure::bad_input(format!(
+            "no face could be embedded from any of {} images (first: {first})",
+            files.len()
+        )));
+    }
     let (mut genuine, mut impostor, mut skipped) = (Vec::new(), Vec::new(), 0);
     for pair in &pairs {
         match (embeddings.get(pair.a.as_path()), embeddings.get(pair.b.as_path())) {
@@ -132,10 +142,10 @@ fn embed_all<'a>(engine: &Engine, files: &BTreeSet<&'a Path>) -> Result<BTreeMap
     Ok(out)
 }
 
-fn pairs_from_csv(csv: &Path) -> Result<Vec<Pair>, Failure> {
+fn pairs_from_csv(csv: &Path, root: Option<&Path>) -> Result<Vec<Pair>, Failure> {
     let text =
         std::fs::read_to_string(csv).map_err(|e| Failure::bad_input(format!("cannot read {}: {e}", csv.display())))?;
-    let root = csv.parent().unwrap_or(Path::new("."));
+    let root = root.unwrap_or_else(|| csv.parent().unwrap_or(Path::new(".")));
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').map(str::trim).collect();
     let column = |name: &str| {

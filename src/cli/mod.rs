@@ -3,6 +3,7 @@
 
 mod calibrate;
 mod compare;
+mod native_logs;
 mod serve;
 
 use std::path::PathBuf;
@@ -49,6 +50,7 @@ impl Failure {
 }
 
 pub fn run() -> ExitCode {
+    native_logs::quieten();
     let cli = Cli::parse();
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,

@@ -15,7 +15,7 @@ use opencv::core::{Mat, Vector};
 use opencv::prelude::*;
 use opencv::{imgcodecs, videoio};
 
-use super::media::{MediaError, MediaFormat, MediaLimits, check_image_header, is_complete};
+use super::media::{MediaError, MediaFormat, MediaLimits, check_image_header, check_structure};
 
 /// One decoded video frame, BGR 8-bit.
 pub struct VideoFrame {
@@ -95,9 +95,7 @@ pub fn decode_image(bytes: &[u8], limits: &MediaLimits) -> Result<(MediaFormat, 
         return Err(MediaError::NotAnImage);
     }
     check_image_header(bytes, limits)?;
-    if !is_complete(format, bytes) {
-        return Err(MediaError::Truncated);
-    }
+    check_structure(format, bytes)?;
     // IMREAD_COLOR: always 3-channel BGR, and EXIF orientation is applied by OpenCV.
     let buf = Vector::<u8>::from_slice(bytes);
     let bgr = imgcodecs::imdecode(&buf, imgcodecs::IMREAD_COLOR).map_err(|_| MediaError::Undecodable)?;

@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use opencv::core::{Mat, Size};
+use opencv::core::{Mat, Scalar, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
 use ort::session::Session;
@@ -43,8 +43,36 @@ impl Detector {
         Self { session: Mutex::new(session), settings }
     }
 
-    /// Every face in a BGR image, strongest first, in source-image pixels.
+    /// Every face in a BGR image, strongest first, in source-image pixels. A face that
+    /// fills the whole image (a tightly cropped portrait) is often missed by YuNet, so when
+    /// nothing is found the image is tried once more inside a black border of a quarter of
+    /// its size on each side.
     pub fn detect(&self, bgr: &Mat, times: &mut StageTimes) -> Result<Vec<Detection>, EngineError> {
+        let faces = self.detect_once(bgr, times)?;
+        if !faces.is_empty() {
+            return Ok(faces);
+        }
+        let (dx, dy) = (bgr.cols() / 4, bgr.rows() / 4);
+        let mut padded = Mat::default();
+        opencv::core::copy_make_border(
+            bgr,
+            &mut padded,
+            dy,
+            dy,
+            dx,
+            dx,
+            opencv::core::BORDER_CONSTANT,
+            Scalar::all(0.0),
+        )
+        .map_err(EngineError::OpenCv)?;
+        let mut faces = self.detect_once(&padded, times)?;
+        for face in &mut faces {
+            shift(face, -(dx as f32), -(dy as f32));
+        }
+        Ok(faces)
+    }
+
+    fn detect_once(&self, bgr: &Mat, times: &mut StageTimes) -> Result<Vec<Detection>, EngineError> {
         let (input, scale) = letterbox(bgr)?;
         let started = Instant::now();
         let mut session = lock(&self.session)?;
@@ -148,6 +176,14 @@ pub fn non_maximum_suppression(mut candidates: Vec<Detection>, iou: f32) -> Vec<
         }
     }
     kept
+}
+
+fn shift(face: &mut Detection, dx: f32, dy: f32) {
+    face.bbox.x += dx;
+    face.bbox.y += dy;
+    for p in &mut face.landmarks.0 {
+        *p = [p[0] + dx, p[1] + dy];
+    }
 }
 
 fn unscale(face: &mut Detection, scale: f32) {

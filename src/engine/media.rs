@@ -42,6 +42,8 @@ pub enum MediaError {
     UnsupportedFormat,
     #[error("the file is truncated or structurally broken")]
     Truncated,
+    #[error("the file's checksums do not hold (corrupted)")]
+    Corrupt,
     #[error("the file could not be decoded")]
     Undecodable,
     #[error("image of {width}x{height} exceeds the {limit}-pixel limit")]
@@ -64,6 +66,7 @@ impl MediaError {
             Self::TooManyBytes { .. } => "file_too_large",
             Self::UnsupportedFormat => "unsupported_format",
             Self::Truncated => "truncated_file",
+            Self::Corrupt => "corrupt_file",
             Self::Undecodable => "undecodable",
             Self::ImageTooLarge { .. } => "image_too_large",
             Self::VideoTooLarge { .. } => "video_too_large",
@@ -134,15 +137,17 @@ pub fn check_image_header(bytes: &[u8], limits: &MediaLimits) -> Result<(), Medi
     Ok(())
 }
 
-/// True when the container's own structure says the file is whole.
-pub fn is_complete(format: MediaFormat, bytes: &[u8]) -> bool {
-    match format {
+/// Checks that the container's own structure says the file is whole (and, for PNG, that
+/// every chunk's CRC holds), so that a decoder never sees a cut or corrupted stream.
+pub fn check_structure(format: MediaFormat, bytes: &[u8]) -> Result<(), MediaError> {
+    let complete = match format {
         MediaFormat::Jpeg => jpeg_is_complete(bytes),
-        MediaFormat::Png => png_is_complete(bytes),
+        MediaFormat::Png => return png_structure(bytes),
         MediaFormat::Webp => riff_is_complete(bytes),
         // Other formats are checked by their decoder (and videos by their frame count).
         _ => true,
-    }
+    };
+    if complete { Ok(()) } else { Err(MediaError::Truncated) }
 }
 
 fn be16(bytes: &[u8], at: usize) -> Option<usize> {
@@ -181,20 +186,24 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
     }
 }
 
-/// Walks the PNG chunks to IEND.
-fn png_is_complete(bytes: &[u8]) -> bool {
+/// Walks the PNG chunks to IEND, checking each chunk's CRC-32 (PNG spec 5.3).
+fn png_structure(bytes: &[u8]) -> Result<(), MediaError> {
+    let be32 = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
     let mut pos = 8;
-    while let Some(len) = bytes.get(pos..pos + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize) {
-        let end = pos.saturating_add(12).saturating_add(len);
-        if end > bytes.len() {
-            return false;
+    while let Some(len) = be32(pos) {
+        let data_end = pos.saturating_add(8).saturating_add(len as usize);
+        let (Some(typed), Some(crc)) = (bytes.get(pos + 4..data_end), be32(data_end)) else {
+            return Err(MediaError::Truncated);
+        };
+        if crc32fast::hash(typed) != crc {
+            return Err(MediaError::Corrupt);
         }
-        if bytes.get(pos + 4..pos + 8) == Some(b"IEND") {
-            return true;
+        if typed.starts_with(b"IEND") {
+            return Ok(());
         }
-        pos = end;
+        pos = data_end + 4;
     }
-    false
+    Err(MediaError::Truncated)
 }
 
 fn riff_is_complete(bytes: &[u8]) -> bool {
@@ -225,13 +234,16 @@ mod tests {
     }
 
     #[test]
-    fn a_minimal_png_is_complete_only_with_iend() {
+    fn a_minimal_png_is_whole_only_with_iend_and_its_crc() {
         let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
         png.extend([0, 0, 0, 0]);
         png.extend(b"IEND");
         png.extend([0xAE, 0x42, 0x60, 0x82]);
-        assert!(is_complete(MediaFormat::Png, &png));
-        assert!(!is_complete(MediaFormat::Png, png.get(..png.len() - 1).unwrap()));
+        assert!(check_structure(MediaFormat::Png, &png).is_ok());
+        let cut = png.get(..png.len() - 1).unwrap();
+        assert_eq!(check_structure(MediaFormat::Png, cut).unwrap_err().code(), "truncated_file");
+        *png.last_mut().unwrap() ^= 1;
+        assert_eq!(check_structure(MediaFormat::Png, &png).unwrap_err().code(), "corrupt_file");
     }
 
     proptest! {
@@ -239,9 +251,9 @@ mod tests {
         fn walkers_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
             let mut jpeg = vec![0xFF, 0xD8];
             jpeg.extend(&bytes);
-            let _ = is_complete(MediaFormat::Jpeg, &jpeg);
-            let _ = is_complete(MediaFormat::Png, &bytes);
-            let _ = is_complete(MediaFormat::Webp, &bytes);
+            let _ = check_structure(MediaFormat::Jpeg, &jpeg);
+            let _ = check_structure(MediaFormat::Png, &bytes);
+            let _ = check_structure(MediaFormat::Webp, &bytes);
             let _ = MediaFormat::sniff(&bytes);
         }
     }

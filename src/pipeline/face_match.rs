@@ -38,7 +38,7 @@ impl Side {
 /// The comparison could not run: bad input or a broken engine.
 #[derive(Debug, thiserror::Error)]
 pub enum FaceMatchError {
-    #[error("{}: {source}", side.name())]
+    #[error("{}", side.name())]
     Media { side: Side, source: MediaError },
     #[error("{}: no face found", side.name())]
     NoFace { side: Side },
@@ -106,15 +106,23 @@ pub struct FaceMatch {
     pub frames: Vec<FrameAnalysis>,
 }
 
-/// Compares the face on `document` with the face in `selfie` (an image or a video).
+/// Compares the face on `document` with the face in `selfie` (an image or a video). Both
+/// inputs are decoded before any model runs, so bad media fails fast on either side.
 #[instrument(name = "stage", skip_all, fields(stage = "face_match"))]
 pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) -> Result<FaceMatch, FaceMatchError> {
     let started = Instant::now();
     let mut times = StageTimes::default();
-    let (document_face, faces_found) = document_face(engine, document, &mut times)?;
-    let frames = selfie_frames(engine, selfie, &mut times)?;
-    let frames_decoded = frames.decoded;
-    let frames = frames.analyses;
+    let document = match engine.decode(document, &mut times).map_err(|e| media_error(Side::Document, e))? {
+        Media::Image { bgr, .. } => bgr,
+        Media::Video(_) => return Err(media_error(Side::Document, MediaError::NotAnImage)),
+    };
+    let selfie = engine.decode(selfie, &mut times).map_err(|e| media_error(Side::Selfie, e))?;
+
+    let analysis = engine.analyse(&document, 0, 0.0, Embed::Largest, &mut times)?;
+    let faces_found = analysis.face_count();
+    let document_face = analysis.primary.ok_or(FaceMatchError::NoFace { side: Side::Document })?;
+    let (frames_decoded, frames) = selfie_frames(engine, &selfie, &mut times)?;
+    drop(selfie);
 
     if frames.iter().all(|f| f.primary.is_none()) {
         return Err(FaceMatchError::NoFace { side: Side::Selfie });
@@ -172,6 +180,10 @@ pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) 
     })
 }
 
+fn media_error(side: Side, source: MediaError) -> FaceMatchError {
+    FaceMatchError::Media { side, source }
+}
+
 fn reason(side: Side, issue: QualityIssue) -> String {
     format!("{}_{}", side.name(), issue.code())
 }
@@ -196,41 +208,22 @@ fn timings(t: &StageTimes, total: f64) -> Timings {
     }
 }
 
-/// The largest face on the document, embedded, and how many faces the document shows.
-fn document_face(
+/// Analyses the selfie: one frame for an image, the sampled frames for a video. Returns the
+/// number of frames decoded and the analyses.
+fn selfie_frames(
     engine: &Engine,
-    path: &Path,
+    media: &Media,
     times: &mut StageTimes,
-) -> Result<(AnalysedFace, usize), FaceMatchError> {
-    let media_error = |source| FaceMatchError::Media { side: Side::Document, source };
-    let bgr = match engine.decode(path, times).map_err(media_error)? {
-        Media::Image { bgr, .. } => bgr,
-        Media::Video(_) => return Err(media_error(MediaError::NotAnImage)),
-    };
-    let analysis = engine.analyse(&bgr, 0, 0.0, Embed::Largest, times)?;
-    let faces = analysis.face_count();
-    let face = analysis.primary.ok_or(FaceMatchError::NoFace { side: Side::Document })?;
-    Ok((face, faces))
-}
-
-struct SelfieFrames {
-    decoded: usize,
-    analyses: Vec<FrameAnalysis>,
-}
-
-fn selfie_frames(engine: &Engine, path: &Path, times: &mut StageTimes) -> Result<SelfieFrames, FaceMatchError> {
-    let media = engine.decode(path, times).map_err(|source| FaceMatchError::Media { side: Side::Selfie, source })?;
+) -> Result<(usize, Vec<FrameAnalysis>), EngineError> {
     match media {
-        Media::Image { bgr, .. } => {
-            Ok(SelfieFrames { decoded: 1, analyses: vec![engine.analyse(&bgr, 0, 0.0, Embed::WhenAlone, times)?] })
-        }
+        Media::Image { bgr, .. } => Ok((1, vec![engine.analyse(bgr, 0, 0.0, Embed::WhenAlone, times)?])),
         Media::Video(video) => {
             let analyses = video
                 .frames
                 .iter()
                 .map(|f| engine.analyse(&f.bgr, f.index, f.timestamp_ms, Embed::WhenAlone, times))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(SelfieFrames { decoded: video.decoded, analyses })
+            Ok((video.decoded, analyses))
         }
     }
 }
