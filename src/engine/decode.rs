@@ -3,13 +3,20 @@
 //!
 //! Frame sampling rule: every frame of a video is decoded (so a truncated stream is noticed),
 //! but only `sample` frames, spread evenly over the whole clip, are converted to BGR and kept
-//! for analysis. The clip's length is not trusted in advance (browser WebM has no duration),
-//! so frames are kept at a stride that doubles whenever `2 × sample` are held, then thinned
-//! to `sample` evenly spaced frames at the end. The first frame is always kept.
+//! for analysis; the first frame is always one of them.
+//! - When the container declares its frame count n, the frames at round(i·(n−1)/(sample−1))
+//!   are picked up front and handed on as soon as they are decoded, so analysis overlaps
+//!   decoding (see `VideoStream`).
+//! - When it does not (browser WebM has no duration), frames are kept at a stride that
+//!   doubles whenever `2 × sample` are held, then thinned to `sample` evenly spaced frames
+//!   and handed on at the end.
 
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use opencv::core::{Mat, Vector};
 use opencv::prelude::*;
@@ -25,22 +32,43 @@ pub struct VideoFrame {
     pub bgr: Mat,
 }
 
-/// What a video decode produced.
-pub struct DecodedVideo {
+/// What a whole video decode found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VideoSummary {
     pub format: MediaFormat,
     /// Frames decoded in the whole clip.
     pub decoded: usize,
     pub fps: f64,
     pub width: u32,
     pub height: u32,
-    /// The sampled frames, in stream order.
-    pub frames: Vec<VideoFrame>,
+    /// Time the decoder thread was busy.
+    pub busy: Duration,
 }
 
-/// A decoded input: a still image or a sampled video.
+/// A video being decoded on its own thread: sampled frames arrive on `frames()` (in stream
+/// order) while the caller analyses them; `finish()` gives the summary or the media error.
+pub struct VideoStream {
+    frames: Receiver<VideoFrame>,
+    decoder: JoinHandle<Result<VideoSummary, MediaError>>,
+}
+
+impl VideoStream {
+    /// Sampled frames as they are decoded; ends when the decoder stops.
+    pub fn frames(&self) -> impl Iterator<Item = VideoFrame> + '_ {
+        self.frames.iter()
+    }
+
+    /// Waits for the decoder (draining frames nobody read) and returns its verdict.
+    pub fn finish(self) -> Result<VideoSummary, MediaError> {
+        self.frames.iter().for_each(drop);
+        self.decoder.join().unwrap_or(Err(MediaError::Undecodable))
+    }
+}
+
+/// An opened input: a decoded still image or a video being decoded.
 pub enum Media {
     Image { format: MediaFormat, bgr: Mat },
-    Video(DecodedVideo),
+    Video(VideoStream),
 }
 
 fn open(path: &Path) -> Result<(File, u64), MediaError> {
@@ -61,7 +89,8 @@ fn read_all(file: File, len: u64, limit: u64) -> Result<Vec<u8>, MediaError> {
     Ok(bytes)
 }
 
-/// Reads and decodes `path` as an image or a video, whichever its content is.
+/// Opens `path` as an image (decoded now) or a video (decoding starts on its own thread),
+/// whichever its content is.
 pub fn load(path: &Path, limits: &MediaLimits, sample: usize) -> Result<Media, MediaError> {
     let (mut file, len) = open(path)?;
     let mut head = [0u8; 32];
@@ -71,7 +100,7 @@ pub fn load(path: &Path, limits: &MediaLimits, sample: usize) -> Result<Media, M
         if len > limits.max_video_bytes {
             return Err(MediaError::TooManyBytes { limit: limits.max_video_bytes });
         }
-        return decode_video(path, format, limits, sample).map(Media::Video);
+        return stream_video(path, format, *limits, sample).map(Media::Video);
     }
     let (file, len) = open(path)?;
     let bytes = read_all(file, len, limits.max_image_bytes)?;
@@ -141,12 +170,35 @@ impl Sampler {
     }
 }
 
+fn stream_video(
+    path: &Path,
+    format: MediaFormat,
+    limits: MediaLimits,
+    sample: usize,
+) -> Result<VideoStream, MediaError> {
+    let (sender, frames) = sync_channel(sample.max(1));
+    let path: PathBuf = path.to_path_buf();
+    let decoder = std::thread::Builder::new()
+        .name("video-decode".into())
+        .spawn(move || decode_video(&path, format, &limits, sample, &sender))
+        .map_err(MediaError::Unreadable)?;
+    Ok(VideoStream { frames, decoder })
+}
+
+/// The frame indices to keep when the clip's length is known.
+fn planned_indices(declared: usize, sample: usize) -> Vec<usize> {
+    let sample = sample.max(1).min(declared);
+    (0..sample).map(|i| if sample == 1 { 0 } else { (i * (declared - 1) + (sample - 1) / 2) / (sample - 1) }).collect()
+}
+
 fn decode_video(
     path: &Path,
     format: MediaFormat,
     limits: &MediaLimits,
     sample: usize,
-) -> Result<DecodedVideo, MediaError> {
+    sink: &SyncSender<VideoFrame>,
+) -> Result<VideoSummary, MediaError> {
+    let started = Instant::now();
     let mut capture =
         videoio::VideoCapture::from_file(path.as_os_str(), videoio::CAP_FFMPEG).map_err(|_| MediaError::Undecodable)?;
     if !capture.is_opened().unwrap_or(false) {
@@ -165,18 +217,32 @@ fn decode_video(
     }
     let fps = prop(&capture, videoio::CAP_PROP_FPS);
     let declared = prop(&capture, videoio::CAP_PROP_FRAME_COUNT);
+    let declared = (declared.is_finite() && declared >= 1.0 && declared <= limits.max_video_frames as f64)
+        .then_some(declared as usize);
 
+    let mut plan = declared.map(|n| planned_indices(n, sample)).unwrap_or_default().into_iter().peekable();
     let mut sampler = Sampler::new(sample);
-    let mut decoded = 0usize;
+    let (mut decoded, mut sent) = (0usize, 0usize);
     while capture.grab().unwrap_or(false) {
         if decoded >= limits.max_video_frames {
             return Err(MediaError::VideoTooLong { limit: limits.max_video_frames });
         }
-        if sampler.wants(decoded) {
+        let wanted = if declared.is_some() { plan.peek() == Some(&decoded) } else { sampler.wants(decoded) };
+        if wanted {
             let mut bgr = Mat::default();
             if capture.retrieve(&mut bgr, 0).unwrap_or(false) && !bgr.empty() {
-                let timestamp_ms = prop(&capture, videoio::CAP_PROP_POS_MSEC);
-                sampler.keep(VideoFrame { index: decoded, timestamp_ms, bgr });
+                let frame =
+                    VideoFrame { index: decoded, timestamp_ms: prop(&capture, videoio::CAP_PROP_POS_MSEC), bgr };
+                if declared.is_some() {
+                    plan.next();
+                    sent += 1;
+                    if sink.send(frame).is_err() {
+                        // Nobody listens any more (the caller failed elsewhere): stop.
+                        return Err(MediaError::Undecodable);
+                    }
+                } else {
+                    sampler.keep(frame);
+                }
             }
         }
         decoded += 1;
@@ -185,15 +251,17 @@ fn decode_video(
         return Err(MediaError::NoFrames);
     }
     // A container that promises more frames than the stream holds was cut short.
-    if declared.is_finite() && declared > 0.0 && (decoded as f64) < declared * 0.9 - 1.0 {
+    if declared.is_some_and(|n| (decoded as f64) < n as f64 * 0.9 - 1.0) {
         return Err(MediaError::Truncated);
     }
-    let frames = sampler.finish();
-    if frames.is_empty() {
+    for frame in sampler.finish() {
+        sent += 1;
+        let _ = sink.send(frame);
+    }
+    if sent == 0 {
         return Err(MediaError::NoFrames);
     }
-    let (width, height) = frames.first().map(|f| (f.bgr.cols() as u32, f.bgr.rows() as u32)).unwrap_or_default();
-    Ok(DecodedVideo { format, decoded, fps, width, height, frames })
+    Ok(VideoSummary { format, decoded, fps, width: width as u32, height: height as u32, busy: started.elapsed() })
 }
 
 #[cfg(test)]
@@ -227,6 +295,13 @@ mod tests {
         assert!(*picks.last().unwrap() >= 120, "{picks:?}");
         let gaps: Vec<usize> = picks.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(gaps.iter().max().unwrap() <= &(2 * gaps.iter().min().unwrap()), "{gaps:?}");
+    }
+
+    #[test]
+    fn planned_indices_span_the_clip_evenly() {
+        assert_eq!(planned_indices(150, 8), vec![0, 21, 43, 64, 85, 106, 128, 149]);
+        assert_eq!(planned_indices(3, 8), vec![0, 1, 2]);
+        assert_eq!(planned_indices(10, 1), vec![0]);
     }
 
     #[test]

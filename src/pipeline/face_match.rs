@@ -79,6 +79,8 @@ pub struct SelfieSummary {
     pub similarity_median: f32,
 }
 
+/// Milliseconds per stage; `decode` of a video is the decoder thread's busy time, which
+/// overlaps detection and embedding, so `total` (wall time) can be less than the sum.
 #[derive(Debug, Clone, Serialize)]
 pub struct Timings {
     pub decode: f64,
@@ -106,28 +108,96 @@ pub struct FaceMatch {
     pub frames: Vec<FrameAnalysis>,
 }
 
-/// Compares the face on `document` with the face in `selfie` (an image or a video). Both
-/// inputs are decoded before any model runs, so bad media fails fast on either side.
+/// Compares the face on `document` with the face in `selfie` (an image or a video). The
+/// selfie video is decoded on its own thread while the document and the frames already
+/// decoded are analysed; a bad selfie file is reported before a faceless document.
 #[instrument(name = "stage", skip_all, fields(stage = "face_match"))]
 pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) -> Result<FaceMatch, FaceMatchError> {
     let started = Instant::now();
     let mut times = StageTimes::default();
-    let document = match engine.decode(document, &mut times).map_err(|e| media_error(Side::Document, e))? {
-        Media::Image { bgr, .. } => bgr,
-        Media::Video(_) => return Err(media_error(Side::Document, MediaError::NotAnImage)),
-    };
+    let document = engine.decode_image(document, &mut times).map_err(|e| media_error(Side::Document, e))?;
     let selfie = engine.decode(selfie, &mut times).map_err(|e| media_error(Side::Selfie, e))?;
-
     let analysis = engine.analyse(&document, 0, 0.0, Embed::Largest, &mut times)?;
     let faces_found = analysis.face_count();
-    let document_face = analysis.primary.ok_or(FaceMatchError::NoFace { side: Side::Document })?;
-    let (frames_decoded, frames) = selfie_frames(engine, &selfie, &mut times)?;
-    drop(selfie);
-
+    let Some(document_face) = analysis.primary else {
+        if let Media::Video(stream) = selfie {
+            stream.finish().map_err(|e| media_error(Side::Selfie, e))?;
+        }
+        return Err(FaceMatchError::NoFace { side: Side::Document });
+    };
+    let (frames_decoded, frames) = analyse_selfie(engine, selfie, &mut times)?;
     if frames.iter().all(|f| f.primary.is_none()) {
         return Err(FaceMatchError::NoFace { side: Side::Selfie });
     }
-    let mut reasons: Vec<String> = document_face.issues.iter().map(|i| reason(Side::Document, *i)).collect();
+
+    let verdict = judge(&document_face, &frames, threshold)?;
+    tracing::info!(
+        similarity = verdict.similarity,
+        is_match = verdict.is_match,
+        frames_used = verdict.scores,
+        "face match done"
+    );
+    Ok(FaceMatch {
+        similarity: verdict.similarity,
+        threshold,
+        is_match: verdict.is_match,
+        document: DocumentFace {
+            bbox: document_face.detection.bbox,
+            detector_score: document_face.detection.score,
+            faces_found,
+            quality: document_face.quality,
+        },
+        selfie: SelfieSummary {
+            frames_decoded,
+            frames_analysed: frames.len(),
+            frames_single_face: frames.iter().filter(|f| f.face_count() == 1).count(),
+            frames_used: verdict.scores,
+            similarity_min: verdict.similarity_min,
+            similarity_median: verdict.similarity,
+        },
+        reasons: verdict.reasons,
+        timings_ms: timings(&times, started.elapsed().as_secs_f64() * 1e3),
+        frames,
+    })
+}
+
+fn media_error(side: Side, source: MediaError) -> FaceMatchError {
+    FaceMatchError::Media { side, source }
+}
+
+/// Analyses the selfie: one frame for an image, the sampled frames of a video as they are
+/// decoded. Returns the number of frames decoded and the analyses.
+fn analyse_selfie(
+    engine: &Engine,
+    media: Media,
+    times: &mut StageTimes,
+) -> Result<(usize, Vec<FrameAnalysis>), FaceMatchError> {
+    match media {
+        Media::Image { bgr, .. } => Ok((1, vec![engine.analyse(&bgr, 0, 0.0, Embed::WhenAlone, times)?])),
+        Media::Video(stream) => {
+            let mut analyses = Vec::new();
+            for frame in stream.frames() {
+                analyses.push(engine.analyse(&frame.bgr, frame.index, frame.timestamp_ms, Embed::WhenAlone, times)?);
+            }
+            let summary = stream.finish().map_err(|e| media_error(Side::Selfie, e))?;
+            // Decoding ran beside the analysis: its busy time is reported, not added to the wall.
+            times.decode += summary.busy;
+            Ok((summary.decoded, analyses))
+        }
+    }
+}
+
+struct Verdict {
+    similarity: f32,
+    similarity_min: f32,
+    scores: usize,
+    is_match: bool,
+    reasons: Vec<String>,
+}
+
+/// Applies the module's policy: which frames count, the median similarity, the reasons.
+fn judge(document: &AnalysedFace, frames: &[FrameAnalysis], threshold: f32) -> Result<Verdict, EngineError> {
+    let mut reasons: Vec<String> = document.issues.iter().map(|i| reason(Side::Document, *i)).collect();
     let single: Vec<&AnalysedFace> =
         frames.iter().filter(|f| f.face_count() == 1).filter_map(|f| f.primary.as_ref()).collect();
     if single.len() * 2 < frames.len() {
@@ -143,45 +213,21 @@ pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) 
     } else {
         clean
     };
-
-    let reference =
-        document_face.embedding.as_ref().ok_or(EngineError::UnexpectedOutput("document face not embedded"))?;
+    let reference = document.embedding.as_ref().ok_or(EngineError::UnexpectedOutput("document face not embedded"))?;
     let mut scores: Vec<f32> = used.iter().filter_map(|f| f.embedding.as_ref()).map(|e| reference.cosine(e)).collect();
     scores.sort_by(f32::total_cmp);
-    let (similarity_min, similarity) = (scores.first().copied().unwrap_or(-1.0), median(&scores));
     if scores.is_empty() {
         reasons.push(reason(Side::Selfie, QualityIssue::NoFace));
     }
     reasons.dedup();
-    let is_match = reasons.is_empty() && similarity >= threshold;
-    tracing::info!(similarity, is_match, frames_used = scores.len(), "face match done");
-
-    Ok(FaceMatch {
+    let similarity = median(&scores);
+    Ok(Verdict {
         similarity,
-        threshold,
-        is_match,
-        document: DocumentFace {
-            bbox: document_face.detection.bbox,
-            detector_score: document_face.detection.score,
-            faces_found,
-            quality: document_face.quality,
-        },
-        selfie: SelfieSummary {
-            frames_decoded,
-            frames_analysed: frames.len(),
-            frames_single_face: frames.iter().filter(|f| f.face_count() == 1).count(),
-            frames_used: scores.len(),
-            similarity_min,
-            similarity_median: similarity,
-        },
+        similarity_min: scores.first().copied().unwrap_or(-1.0),
+        scores: scores.len(),
+        is_match: reasons.is_empty() && similarity >= threshold,
         reasons,
-        timings_ms: timings(&times, started.elapsed().as_secs_f64() * 1e3),
-        frames,
     })
-}
-
-fn media_error(side: Side, source: MediaError) -> FaceMatchError {
-    FaceMatchError::Media { side, source }
 }
 
 fn reason(side: Side, issue: QualityIssue) -> String {
@@ -205,26 +251,6 @@ fn timings(t: &StageTimes, total: f64) -> Timings {
         embed: ms(t.embed),
         inference: ms(t.inference),
         total,
-    }
-}
-
-/// Analyses the selfie: one frame for an image, the sampled frames for a video. Returns the
-/// number of frames decoded and the analyses.
-fn selfie_frames(
-    engine: &Engine,
-    media: &Media,
-    times: &mut StageTimes,
-) -> Result<(usize, Vec<FrameAnalysis>), EngineError> {
-    match media {
-        Media::Image { bgr, .. } => Ok((1, vec![engine.analyse(bgr, 0, 0.0, Embed::WhenAlone, times)?])),
-        Media::Video(video) => {
-            let analyses = video
-                .frames
-                .iter()
-                .map(|f| engine.analyse(&f.bgr, f.index, f.timestamp_ms, Embed::WhenAlone, times))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((video.decoded, analyses))
-        }
     }
 }
 
