@@ -13,22 +13,12 @@ use crate::engine::EngineSettings;
 /// genuine, 867,450 impostor): 0.3720, FNMR 0.114 there. OpenCV publishes 0.363. See README.
 pub const DEFAULT_MATCH_THRESHOLD: f32 = 0.372;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
     pub engine: EngineSettings,
     pub face_match: FaceMatchSettings,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            server: ServerSettings::default(),
-            engine: EngineSettings::default(),
-            face_match: FaceMatchSettings::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -147,7 +147,7 @@ impl Sampler {
     }
 
     fn wants(&self, index: usize) -> bool {
-        index % self.stride == 0
+        index.is_multiple_of(self.stride)
     }
 
     fn keep(&mut self, frame: VideoFrame) {

@@ -150,13 +150,16 @@ fn decode_stride(
         if score < settings.score_threshold {
             continue;
         }
-        let (Some(b), Some(k)) = (bbox.get(i * 4..i * 4 + 4), kps.get(i * 10..i * 10 + 10)) else { continue };
+        let Some(&[bx, by, bw, bh]) = bbox.get(i * 4..i * 4 + 4) else { continue };
+        let Some(k) = kps.get(i * 10..i * 10 + 10) else { continue };
         let (col, row) = ((i % cols) as f32, (i / cols) as f32);
-        let (cx, cy) = ((col + b[0]) * s, (row + b[1]) * s);
-        let (w, h) = (b[2].exp() * s, b[3].exp() * s);
+        let (cx, cy) = ((col + bx) * s, (row + by) * s);
+        let (w, h) = (bw.exp() * s, bh.exp() * s);
         let mut landmarks = [[0f32; 2]; 5];
         for (point, xy) in landmarks.iter_mut().zip(k.chunks_exact(2)) {
-            *point = [(col + xy[0]) * s, (row + xy[1]) * s];
+            if let &[x, y] = xy {
+                *point = [(col + x) * s, (row + y) * s];
+            }
         }
         out.push(Detection {
             bbox: BoundingBox { x: cx - w / 2.0, y: cy - h / 2.0, width: w, height: h },

@@ -151,7 +151,7 @@ pub fn check_structure(format: MediaFormat, bytes: &[u8]) -> Result<(), MediaErr
 }
 
 fn be16(bytes: &[u8], at: usize) -> Option<usize> {
-    bytes.get(at..at + 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    bytes.get(at..at + 2).and_then(|b| b.try_into().ok()).map(|b| usize::from(u16::from_be_bytes(b)))
 }
 
 /// Walks the JPEG marker segments (ITU T.81 B.1) to an EOI marker; embedded EXIF
@@ -188,7 +188,7 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
 
 /// Walks the PNG chunks to IEND, checking each chunk's CRC-32 (PNG spec 5.3).
 fn png_structure(bytes: &[u8]) -> Result<(), MediaError> {
-    let be32 = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let be32 = |at: usize| bytes.get(at..at + 4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
     let mut pos = 8;
     while let Some(len) = be32(pos) {
         let data_end = pos.saturating_add(8).saturating_add(len as usize);
@@ -209,7 +209,8 @@ fn png_structure(bytes: &[u8]) -> Result<(), MediaError> {
 fn riff_is_complete(bytes: &[u8]) -> bool {
     bytes
         .get(4..8)
-        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .and_then(|b| b.try_into().ok())
+        .map(|b| u32::from_le_bytes(b) as usize)
         .is_some_and(|size| bytes.len() >= size.saturating_add(8))
 }
 

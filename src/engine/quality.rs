@@ -17,7 +17,7 @@ pub fn measure(
 ) -> Result<FaceQuality, opencv::Error> {
     let mut grey = Mat::default();
     imgproc::cvt_color(aligned_bgr, &mut grey, imgproc::COLOR_BGR2GRAY, 0)?;
-    let brightness = core::mean(&grey, &core::no_array())?[0] as f32;
+    let brightness = core::mean(&grey, &core::no_array())?.0[0] as f32;
     let mut laplacian = Mat::default();
     imgproc::laplacian(&grey, &mut laplacian, core::CV_64F, 1, 1.0, 0.0, core::BORDER_DEFAULT)?;
     let (mut mean, mut stddev) = (Vector::<f64>::new(), Vector::<f64>::new());

@@ -1,4 +1,5 @@
 //! The one integration-test binary (one link step). One file per area.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod bad_media;
 mod compare_cli;
