@@ -1,13 +1,17 @@
 //! idgate: an identity-verification gateway for remote hiring.
 //!
 //! Layout: `domain` (pure types), `engine` (models and media), `pipeline` (stages in order),
-//! `http` + `startup` (the service), `cli` (commands), `config`, `telemetry`.
+//! `storage` (SQLite / PostgreSQL), `crypto` (keys and secrets), `http` + `startup` (the
+//! service), `cli` (commands), `config`, `clock`, `telemetry`.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod pipeline;
 pub mod startup;
+pub mod storage;
 pub mod telemetry;

@@ -1,5 +1,8 @@
 //! Pure domain types: no IO, no async, nothing of ours imported.
 
 pub mod calibration;
+pub mod claims;
 pub mod face;
 pub mod quality;
+pub mod time;
+pub mod verification;

@@ -1,0 +1,214 @@
+//! The job queue, in the same database as the verifications so that a submit and its job
+//! are one transaction. Workers claim with a lease (PostgreSQL: `FOR UPDATE SKIP LOCKED`;
+//! SQLite: one atomic UPDATE, its single writer serialises claims), extend it while they
+//! work, and finish fenced by `locked_by`: a worker whose lease was taken over cannot
+//! complete, so a job completes once.
+
+use sqlx::Row;
+
+use super::{Backend, Store, StorageError};
+use crate::domain::time::Timestamp;
+use crate::domain::verification::Status;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Pipeline,
+    Webhook,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pipeline => "pipeline",
+            Self::Webhook => "webhook",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: String,
+    pub verification_id: String,
+    pub payload: String,
+    /// Including this one.
+    pub attempts: i64,
+    pub max_attempts: i64,
+}
+
+/// What a finished pipeline job writes onto its verification.
+#[derive(Debug, Clone)]
+pub struct Outcome<'a> {
+    pub status: Status,
+    pub decision: Option<&'a str>,
+    pub reasons: &'a str,
+    pub results: &'a str,
+}
+
+impl Store {
+    /// Moves a verification from `selfie_uploaded` to `submitted` (token rotated) and queues
+    /// its pipeline job, atomically. False when the step is out of order or the token stale.
+    pub async fn submit(&self, id: &str, presented: &str, next: &str, job_id: &str, max_attempts: i64, now: Timestamp) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let q = self.sql(
+            "UPDATE verifications SET status = 'submitted', token_digest = ?, updated_at = ? \
+             WHERE id = ? AND status = 'selfie_uploaded' AND token_digest = ?",
+        );
+        let moved = sqlx::query(&q).bind(next).bind(now.millis()).bind(id).bind(presented).execute(&mut *tx).await?;
+        if moved.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        self.insert_job(&mut tx, job_id, JobKind::Pipeline, id, "{}", max_attempts, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn enqueue(&self, job_id: &str, kind: JobKind, verification: &str, payload: &str, max_attempts: i64, now: Timestamp) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        self.insert_job(&mut tx, job_id, kind, verification, payload, max_attempts, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_job(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        job_id: &str,
+        kind: JobKind,
+        verification: &str,
+        payload: &str,
+        max_attempts: i64,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        let q = self.sql(
+            "INSERT INTO jobs (id, kind, verification_id, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)",
+        );
+        sqlx::query(&q)
+            .bind(job_id)
+            .bind(kind.as_str())
+            .bind(verification)
+            .bind(payload)
+            .bind(max_attempts)
+            .bind(now.millis())
+            .bind(now.millis())
+            .bind(now.millis())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Claims the oldest due job of `kind` (queued and due, or running with an expired lease
+    /// and attempts left) for `worker` until `lease_until`.
+    pub async fn claim_job(&self, kind: JobKind, worker: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<ClaimedJob>, StorageError> {
+        let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?, locked_by = ?, updated_at = ? \
+             WHERE id = (SELECT id FROM jobs WHERE kind = ? AND ((status = 'queued' AND run_at <= ?) \
+             OR (status = 'running' AND lease_until < ? AND attempts < max_attempts)) ORDER BY run_at, id LIMIT 1{lock}) \
+             RETURNING id, verification_id, payload, attempts, max_attempts"
+        );
+        let q = self.sql(&sql).into_owned();
+        let row = sqlx::query(&q)
+            .bind(lease_until.millis())
+            .bind(worker)
+            .bind(now.millis())
+            .bind(kind.as_str())
+            .bind(now.millis())
+            .bind(now.millis())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(ClaimedJob {
+            id: row.try_get(0)?,
+            verification_id: row.try_get(1)?,
+            payload: row.try_get(2)?,
+            attempts: row.try_get(3)?,
+            max_attempts: row.try_get(4)?,
+        }))
+    }
+
+    /// Running jobs whose lease expired with no attempt left: marked failed, returned.
+    pub async fn fail_exhausted(&self, kind: JobKind, now: Timestamp) -> Result<Vec<(String, String)>, StorageError> {
+        let q = self.sql(
+            "UPDATE jobs SET status = 'failed', last_error = 'lease expired on the last attempt', updated_at = ? \
+             WHERE kind = ? AND status = 'running' AND lease_until < ? AND attempts >= max_attempts RETURNING id, verification_id",
+        );
+        let rows = sqlx::query(&q).bind(now.millis()).bind(kind.as_str()).bind(now.millis()).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
+    /// Extends the lease; false when the job is no longer this worker's.
+    pub async fn heartbeat(&self, job: &str, worker: &str, lease_until: Timestamp) -> Result<bool, StorageError> {
+        let q = self.sql("UPDATE jobs SET lease_until = ? WHERE id = ? AND locked_by = ? AND status = 'running'");
+        let done = sqlx::query(&q).bind(lease_until.millis()).bind(job).bind(worker).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts the job back in the queue for `run_at` (a retry after a failure).
+    pub async fn retry_job(&self, job: &str, worker: &str, run_at: Timestamp, error: &str, now: Timestamp) -> Result<bool, StorageError> {
+        let q = self.sql(
+            "UPDATE jobs SET status = 'queued', run_at = ?, lease_until = NULL, locked_by = NULL, last_error = ?, updated_at = ? \
+             WHERE id = ? AND locked_by = ? AND status = 'running'",
+        );
+        let done = sqlx::query(&q).bind(run_at.millis()).bind(error).bind(now.millis()).bind(job).bind(worker).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks the job done (or failed) and writes the outcome on its verification, atomically
+    /// and only if this worker still holds the job. False when it does not.
+    pub async fn finish_job(&self, job: &str, worker: &str, verification: &str, outcome: &Outcome<'_>, error: Option<&str>, now: Timestamp) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let q = self.sql("UPDATE jobs SET status = ?, last_error = ?, updated_at = ? WHERE id = ? AND locked_by = ? AND status = 'running'");
+        let job_status = if error.is_some() { "failed" } else { "done" };
+        let done = sqlx::query(&q).bind(job_status).bind(error.map(str::to_owned)).bind(now.millis()).bind(job).bind(worker).execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        self.set_outcome(&mut tx, verification, outcome, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Writes an outcome on a verification that is not final yet.
+    pub async fn set_outcome(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, verification: &str, outcome: &Outcome<'_>, now: Timestamp) -> Result<(), StorageError> {
+        let q = self.sql(
+            "UPDATE verifications SET status = ?, decision = ?, reasons = ?, results = ?, updated_at = ? \
+             WHERE id = ? AND status IN ('submitted', 'processing')",
+        );
+        sqlx::query(&q)
+            .bind(outcome.status.as_str())
+            .bind(outcome.decision.map(str::to_owned))
+            .bind(outcome.reasons)
+            .bind(outcome.results)
+            .bind(now.millis())
+            .bind(verification)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks a verification failed outside a job (its job was exhausted).
+    pub async fn fail_verification(&self, verification: &str, reason: &str, now: Timestamp) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let reasons = serde_json::json!([reason]).to_string();
+        self.set_outcome(&mut tx, verification, &Outcome { status: Status::Failed, decision: None, reasons: &reasons, results: "{}" }, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks a verification as being processed.
+    pub async fn mark_processing(&self, verification: &str, now: Timestamp) -> Result<(), StorageError> {
+        let q = self.sql("UPDATE verifications SET status = 'processing', updated_at = ? WHERE id = ? AND status = 'submitted'");
+        sqlx::query(&q).bind(now.millis()).bind(verification).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Jobs waiting or running, for /metrics.
+    pub async fn queue_depth(&self) -> Result<i64, StorageError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')").fetch_one(&self.pool).await?;
+        Ok(row.try_get(0)?)
+    }
+}

@@ -1,0 +1,193 @@
+//! Verifications: creation, lookup, listing, and the candidate steps as compare-and-set
+//! updates (a step applies only from the expected status and with the current token).
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StorageError};
+use crate::domain::time::Timestamp;
+use crate::domain::verification::Status;
+
+const COLUMNS: &str = "id, org_id, external_id, status, claims, callback_url, idempotency_key, request_digest, \
+                       token_expires_at, consent_version, consent_at, decision, reasons, results, created_at, updated_at";
+
+#[derive(Debug, Clone)]
+pub struct NewVerification {
+    pub id: String,
+    pub org_id: String,
+    pub external_id: String,
+    pub sealed_claims: Vec<u8>,
+    pub callback_url: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub request_digest: Option<String>,
+    pub token_digest: String,
+    pub token_expires_at: Timestamp,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct VerificationRecord {
+    pub id: String,
+    pub org_id: String,
+    pub external_id: String,
+    pub status: Status,
+    pub sealed_claims: Vec<u8>,
+    pub callback_url: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub request_digest: Option<String>,
+    pub token_expires_at: Timestamp,
+    pub consent_version: Option<String>,
+    pub consent_at: Option<Timestamp>,
+    pub decision: Option<String>,
+    /// JSON array of reason codes.
+    pub reasons: String,
+    /// JSON object of per-stage results (no raw biometrics).
+    pub results: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Filters for listing an organisation's verifications, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<Status>,
+    pub external_id: Option<String>,
+    pub created_from: Option<Timestamp>,
+    pub created_to: Option<Timestamp>,
+    /// Continue after this (created_at, id).
+    pub after: Option<(Timestamp, String)>,
+    pub limit: u32,
+}
+
+fn record(row: &AnyRow) -> Result<VerificationRecord, StorageError> {
+    let status: String = row.try_get(3)?;
+    Ok(VerificationRecord {
+        id: row.try_get(0)?,
+        org_id: row.try_get(1)?,
+        external_id: row.try_get(2)?,
+        status: status.parse().map_err(|()| StorageError::Corrupt("unknown status"))?,
+        sealed_claims: row.try_get(4)?,
+        callback_url: row.try_get(5)?,
+        idempotency_key: row.try_get(6)?,
+        request_digest: row.try_get(7)?,
+        token_expires_at: Timestamp::from_millis(row.try_get(8)?),
+        consent_version: row.try_get(9)?,
+        consent_at: row.try_get::<Option<i64>, _>(10)?.map(Timestamp::from_millis),
+        decision: row.try_get(11)?,
+        reasons: row.try_get(12)?,
+        results: row.try_get(13)?,
+        created_at: Timestamp::from_millis(row.try_get(14)?),
+        updated_at: Timestamp::from_millis(row.try_get(15)?),
+    })
+}
+
+impl Store {
+    pub async fn insert_verification(&self, v: &NewVerification) -> Result<(), StorageError> {
+        let q = self.sql(
+            "INSERT INTO verifications (id, org_id, external_id, status, claims, callback_url, idempotency_key, request_digest, \
+             token_digest, token_expires_at, created_at, updated_at) VALUES (?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?)",
+        );
+        sqlx::query(&q)
+            .bind(&v.id)
+            .bind(&v.org_id)
+            .bind(&v.external_id)
+            .bind(v.sealed_claims.clone())
+            .bind(v.callback_url.clone())
+            .bind(v.idempotency_key.clone())
+            .bind(v.request_digest.clone())
+            .bind(&v.token_digest)
+            .bind(v.token_expires_at.millis())
+            .bind(v.now.millis())
+            .bind(v.now.millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn get_verification(&self, id: &str) -> Result<Option<VerificationRecord>, StorageError> {
+        let q = self.sql(&format!("SELECT {COLUMNS} FROM verifications WHERE id = ?")).into_owned();
+        sqlx::query(&q).bind(id).fetch_optional(&self.pool).await?.as_ref().map(record).transpose()
+    }
+
+    pub async fn find_idempotent(&self, org_id: &str, key: &str) -> Result<Option<VerificationRecord>, StorageError> {
+        let q = self.sql(&format!("SELECT {COLUMNS} FROM verifications WHERE org_id = ? AND idempotency_key = ?")).into_owned();
+        sqlx::query(&q).bind(org_id).bind(key).fetch_optional(&self.pool).await?.as_ref().map(record).transpose()
+    }
+
+    /// The verification a candidate token (digest) currently opens.
+    pub async fn find_by_token(&self, digest: &str) -> Result<Option<VerificationRecord>, StorageError> {
+        let q = self.sql(&format!("SELECT {COLUMNS} FROM verifications WHERE token_digest = ?")).into_owned();
+        sqlx::query(&q).bind(digest).fetch_optional(&self.pool).await?.as_ref().map(record).transpose()
+    }
+
+    pub async fn list_verifications(&self, org_id: &str, f: &ListFilter) -> Result<Vec<VerificationRecord>, StorageError> {
+        let mut sql = format!("SELECT {COLUMNS} FROM verifications WHERE org_id = ?");
+        if f.status.is_some() {
+            sql.push_str(" AND status = ?");
+        }
+        if f.external_id.is_some() {
+            sql.push_str(" AND external_id = ?");
+        }
+        if f.created_from.is_some() {
+            sql.push_str(" AND created_at >= ?");
+        }
+        if f.created_to.is_some() {
+            sql.push_str(" AND created_at < ?");
+        }
+        if f.after.is_some() {
+            sql.push_str(" AND (created_at < ? OR (created_at = ? AND id < ?))");
+        }
+        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        let sql = self.sql(&sql).into_owned();
+        let mut query = sqlx::query(&sql).bind(org_id);
+        if let Some(s) = f.status {
+            query = query.bind(s.as_str());
+        }
+        if let Some(e) = &f.external_id {
+            query = query.bind(e.clone());
+        }
+        if let Some(t) = f.created_from {
+            query = query.bind(t.millis());
+        }
+        if let Some(t) = f.created_to {
+            query = query.bind(t.millis());
+        }
+        if let Some((t, id)) = &f.after {
+            query = query.bind(t.millis()).bind(t.millis()).bind(id.clone());
+        }
+        let rows = query.bind(i64::from(f.limit)).fetch_all(&self.pool).await?;
+        rows.iter().map(record).collect()
+    }
+
+    /// Applies a candidate step: moves `id` from `from` to `to` and replaces the token digest,
+    /// only if the status and the presented token are still current. False when they are not
+    /// (a replayed token or a concurrent step).
+    pub async fn advance(
+        &self,
+        id: &str,
+        from: Status,
+        to: Status,
+        presented_digest: &str,
+        next_digest: &str,
+        consent: Option<(&str, Timestamp)>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let (version, at) = consent.map_or((None, None), |(v, t)| (Some(v.to_owned()), Some(t.millis())));
+        let q = self.sql(
+            "UPDATE verifications SET status = ?, token_digest = ?, consent_version = COALESCE(?, consent_version), \
+             consent_at = COALESCE(?, consent_at), updated_at = ? WHERE id = ? AND status = ? AND token_digest = ?",
+        );
+        let done = sqlx::query(&q)
+            .bind(to.as_str())
+            .bind(next_digest)
+            .bind(version)
+            .bind(at)
+            .bind(now.millis())
+            .bind(id)
+            .bind(from.as_str())
+            .bind(presented_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
