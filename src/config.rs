@@ -1,6 +1,7 @@
 //! One typed configuration: defaults, then an optional TOML file, then `IDGATE_*` variables,
 //! then command-line flags (applied by `cli`). The only place that reads the environment.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -17,8 +18,138 @@ pub const DEFAULT_MATCH_THRESHOLD: f32 = 0.372;
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
+    pub storage: StorageSettings,
     pub engine: EngineSettings,
     pub face_match: FaceMatchSettings,
+    pub decision: DecisionSettings,
+    pub candidate: CandidateSettings,
+    pub jobs: JobSettings,
+    pub uploads: UploadSettings,
+}
+
+/// A secret string: never printed, never serialised back.
+#[derive(Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    /// Holds the SQLite database, the media and the generated master key by default.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: SQLite at `data_dir/idgate.db`. A secret
+    /// (it may hold a password).
+    pub database_url: Option<Secret>,
+    /// Where sealed media is stored; default `data_dir/media`.
+    pub media_dir: Option<PathBuf>,
+    pub max_connections: u32,
+    /// AES-256 master key in base64 (IDGATE_MASTER_KEY); default: generated once into
+    /// `data_dir/master.key` (mode 0600).
+    pub master_key: Option<Secret>,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self { data_dir: PathBuf::from("./data"), database_url: None, media_dir: None, max_connections: 16, master_key: None }
+    }
+}
+
+impl StorageSettings {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => crate::storage::sqlite_url(&self.data_dir.join("idgate.db")),
+        }
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.media_dir.clone().unwrap_or_else(|| self.data_dir.join("media"))
+    }
+}
+
+/// How the pipeline's results become a decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DecisionSettings {
+    /// Below the match threshold by less than this (cosine), or with quality reasons, the
+    /// case goes to a human (review) instead of being rejected.
+    pub review_margin: f32,
+}
+
+impl Default for DecisionSettings {
+    fn default() -> Self {
+        Self { review_margin: 0.07 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CandidateSettings {
+    /// How long a candidate link stays valid, in hours.
+    pub token_ttl_hours: u64,
+    /// Base of the candidate links idgate hands out.
+    pub public_url: String,
+    /// The consent text version the candidate must accept.
+    pub consent_version: String,
+}
+
+impl Default for CandidateSettings {
+    fn default() -> Self {
+        Self { token_ttl_hours: 72, public_url: "http://127.0.0.1:8080".into(), consent_version: "2026-11".into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobSettings {
+    /// Workers run inside `idgate serve` (0: none; run `idgate worker` instead).
+    pub workers: usize,
+    pub lease_seconds: u64,
+    pub max_attempts: i64,
+    /// First retry delay; doubled on every attempt, with ±25 % jitter.
+    pub backoff_seconds: u64,
+    pub poll_millis: u64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self { workers: 1, lease_seconds: 60, max_attempts: 3, backoff_seconds: 5, poll_millis: 250 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UploadSettings {
+    pub max_document_bytes: u64,
+    pub max_selfie_bytes: u64,
+}
+
+impl Default for UploadSettings {
+    fn default() -> Self {
+        Self { max_document_bytes: 15 << 20, max_selfie_bytes: 60 << 20 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +228,21 @@ impl Settings {
         if let Some(v) = var("IDGATE_BIND") {
             self.server.bind = parse("IDGATE_BIND", &v)?;
         }
+        if let Some(v) = var("IDGATE_DATA_DIR") {
+            self.storage.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("IDGATE_DATABASE_URL") {
+            self.storage.database_url = Some(Secret(v));
+        }
+        if let Some(v) = var("IDGATE_MASTER_KEY") {
+            self.storage.master_key = Some(Secret(v));
+        }
+        if let Some(v) = var("IDGATE_PUBLIC_URL") {
+            self.candidate.public_url = v;
+        }
+        if let Some(v) = var("IDGATE_WORKERS") {
+            self.jobs.workers = parse("IDGATE_WORKERS", &v)?;
+        }
         if let Some(v) = var("IDGATE_MATCH_THRESHOLD") {
             self.face_match.threshold = parse("IDGATE_MATCH_THRESHOLD", &v)?;
         }
@@ -112,6 +258,17 @@ impl Settings {
         }
         if self.engine.sample_frames == 0 || self.engine.sample_frames > 120 {
             return Err(ConfigError::Invalid("engine.sample_frames must be between 1 and 120"));
+        }
+        if let Some(url) = &self.storage.database_url
+            && !(url.0.starts_with("sqlite:") || url.0.starts_with("postgres://") || url.0.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid("storage.database_url must start with sqlite:, postgres:// or postgresql://"));
+        }
+        if url::Url::parse(&self.candidate.public_url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
+            return Err(ConfigError::Invalid("candidate.public_url must be an http(s) URL"));
+        }
+        if self.candidate.token_ttl_hours == 0 || self.jobs.max_attempts < 1 || self.jobs.lease_seconds < 5 {
+            return Err(ConfigError::Invalid("candidate.token_ttl_hours, jobs.max_attempts must be >= 1 and jobs.lease_seconds >= 5"));
         }
         if !(0.0..=1.0).contains(&self.engine.detector.score_threshold) {
             return Err(ConfigError::Invalid("engine.detector.score_threshold must be within [0, 1]"));
@@ -147,6 +304,14 @@ mod tests {
     fn unknown_file_keys_are_refused() {
         let err = toml::from_str::<Settings>("[server]\nbnid = \"127.0.0.1:1\"\n").unwrap_err();
         assert!(err.message().contains("unknown field"), "{}", err.message());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let mut s = Settings::default();
+        s.apply_env(|n| (n == "IDGATE_DATABASE_URL").then(|| "postgres://u:hunter2@db/x".into())).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(!serde_json::to_string(&s).unwrap().contains("hunter2"));
     }
 
     #[test]

@@ -14,3 +14,15 @@ pub fn init(default_filter: &str) {
     // A second init (tests) keeps the first subscriber.
     let _ = if std::io::stderr().is_terminal() { builder.try_init() } else { builder.json().try_init() };
 }
+
+/// An error and its sources on one line (the causes are ours: no PII by construction).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        line.push_str(": ");
+        line.push_str(&e.to_string());
+        source = e.source();
+    }
+    line
+}

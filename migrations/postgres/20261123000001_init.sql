@@ -25,6 +25,7 @@ CREATE TABLE verifications (
     request_digest      TEXT,
     token_digest        TEXT NOT NULL,
     token_expires_at    BIGINT NOT NULL,
+    sealed_link         BYTEA NOT NULL,
     consent_version     TEXT,
     consent_at          BIGINT,
     decision            TEXT,

@@ -25,6 +25,7 @@ CREATE TABLE verifications (
     request_digest      TEXT,
     token_digest        TEXT NOT NULL,
     token_expires_at    INTEGER NOT NULL,
+    sealed_link         BLOB NOT NULL,
     consent_version     TEXT,
     consent_at          INTEGER,
     decision            TEXT,

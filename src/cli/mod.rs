@@ -77,14 +77,4 @@ fn load_engine(settings: &Settings) -> Result<std::sync::Arc<crate::engine::Engi
     crate::engine::Engine::load(&settings.engine).map_err(|e| Failure::internal(error_chain(&e)))
 }
 
-/// An error and its sources on one line.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        line.push_str(": ");
-        line.push_str(&e.to_string());
-        source = e.source();
-    }
-    line
-}
+pub use crate::telemetry::error_chain;

@@ -4,5 +4,6 @@ pub mod calibration;
 pub mod claims;
 pub mod face;
 pub mod quality;
+pub mod role;
 pub mod time;
 pub mod verification;

@@ -1,3 +1,7 @@
 //! HTTP surface (actix-web). Only this module and `startup` import actix.
 
+pub mod auth;
+pub mod candidate;
 pub mod health;
+pub mod hr;
+pub mod problem;

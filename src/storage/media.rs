@@ -17,7 +17,13 @@ pub struct MediaRecord {
 
 impl Store {
     /// Records (or replaces, for a retaken photo) the media of one kind.
-    pub async fn put_media(&self, verification: &str, media: &MediaRecord, now: Timestamp) -> Result<(), StorageError> {
+    pub async fn put_media(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        verification: &str,
+        media: &MediaRecord,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
         let q = self.sql(
             "INSERT INTO media (verification_id, kind, object_key, sha256, size, format, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (verification_id, kind) DO UPDATE SET object_key = excluded.object_key, sha256 = excluded.sha256, \
@@ -31,7 +37,7 @@ impl Store {
             .bind(media.size)
             .bind(&media.format)
             .bind(now.millis())
-            .execute(&self.pool)
+            .execute(&mut **tx)
             .await?;
         Ok(())
     }

@@ -7,6 +7,7 @@
 mod api_keys;
 mod jobs;
 mod media;
+pub mod objects;
 mod verifications;
 
 use std::borrow::Cow;

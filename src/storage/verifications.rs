@@ -9,7 +9,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::verification::Status;
 
 const COLUMNS: &str = "id, org_id, external_id, status, claims, callback_url, idempotency_key, request_digest, \
-                       token_expires_at, consent_version, consent_at, decision, reasons, results, created_at, updated_at";
+                       token_expires_at, consent_version, consent_at, decision, reasons, results, created_at, updated_at, sealed_link";
 
 #[derive(Debug, Clone)]
 pub struct NewVerification {
@@ -22,6 +22,8 @@ pub struct NewVerification {
     pub request_digest: Option<String>,
     pub token_digest: String,
     pub token_expires_at: Timestamp,
+    /// The first candidate link, sealed, so an idempotent replay can answer the same.
+    pub sealed_link: Vec<u8>,
     pub now: Timestamp,
 }
 
@@ -45,6 +47,7 @@ pub struct VerificationRecord {
     pub results: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    pub sealed_link: Vec<u8>,
 }
 
 /// Filters for listing an organisation's verifications, newest first.
@@ -78,6 +81,7 @@ fn record(row: &AnyRow) -> Result<VerificationRecord, StorageError> {
         results: row.try_get(13)?,
         created_at: Timestamp::from_millis(row.try_get(14)?),
         updated_at: Timestamp::from_millis(row.try_get(15)?),
+        sealed_link: row.try_get(16)?,
     })
 }
 
@@ -85,7 +89,7 @@ impl Store {
     pub async fn insert_verification(&self, v: &NewVerification) -> Result<(), StorageError> {
         let q = self.sql(
             "INSERT INTO verifications (id, org_id, external_id, status, claims, callback_url, idempotency_key, request_digest, \
-             token_digest, token_expires_at, created_at, updated_at) VALUES (?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?)",
+             token_digest, token_expires_at, sealed_link, created_at, updated_at) VALUES (?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
         sqlx::query(&q)
             .bind(&v.id)
@@ -97,6 +101,7 @@ impl Store {
             .bind(v.request_digest.clone())
             .bind(&v.token_digest)
             .bind(v.token_expires_at.millis())
+            .bind(v.sealed_link.clone())
             .bind(v.now.millis())
             .bind(v.now.millis())
             .execute(&self.pool)
@@ -189,5 +194,38 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Records an upload and applies its step in one transaction (nothing is written when
+    /// the step is refused).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_upload(
+        &self,
+        id: &str,
+        from: Status,
+        to: Status,
+        presented_digest: &str,
+        next_digest: &str,
+        media: &super::MediaRecord,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let q = self.sql("UPDATE verifications SET status = ?, token_digest = ?, updated_at = ? WHERE id = ? AND status = ? AND token_digest = ?");
+        let moved = sqlx::query(&q)
+            .bind(to.as_str())
+            .bind(next_digest)
+            .bind(now.millis())
+            .bind(id)
+            .bind(from.as_str())
+            .bind(presented_digest)
+            .execute(&mut *tx)
+            .await?;
+        if moved.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        self.put_media(&mut tx, id, media, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

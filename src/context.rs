@@ -1,0 +1,67 @@
+//! The services a request or a job needs, built once from the settings and shared.
+
+use std::sync::Arc;
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::crypto::aead::Sealer;
+use crate::crypto::master_key::{KeyError, MasterKey};
+use crate::engine::{Engine, EngineError};
+use crate::storage::objects::{MediaStore, MediaStoreError};
+use crate::storage::{Store, StorageError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {0}")]
+    DataDir(String, #[source] std::io::Error),
+    #[error("master key")]
+    Key(#[from] KeyError),
+    #[error("database")]
+    Storage(#[from] StorageError),
+    #[error("media store")]
+    Media(#[from] MediaStoreError),
+    #[error("face engine")]
+    Engine(#[from] EngineError),
+}
+
+#[derive(Clone)]
+pub struct Context {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub media: MediaStore,
+    pub sealer: Sealer,
+    pub engine: Arc<Engine>,
+    pub clock: SharedClock,
+}
+
+impl Context {
+    /// Opens (and migrates) the database, loads or creates the master key, opens the media
+    /// store and loads the models.
+    pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, StartError> {
+        let store = open_store(&settings).await?;
+        let sealer = Sealer::new(&master_key(&settings)?);
+        let media = MediaStore::local(&settings.storage.media_dir(), sealer.clone())?;
+        let engine_settings = settings.engine.clone();
+        let engine = tokio::task::spawn_blocking(move || Engine::load(&engine_settings))
+            .await
+            .map_err(|_| EngineError::Poisoned)??;
+        Ok(Self { settings: Arc::new(settings), store, media, sealer, engine, clock })
+    }
+}
+
+/// Creates the data directory (owner-only), connects and migrates.
+pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
+    let dir = &settings.storage.data_dir;
+    std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
+    let store = Store::connect(&settings.storage.database_url(), settings.storage.max_connections).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// The configured master key, or the one kept in the data directory (created if absent).
+pub fn master_key(settings: &Settings) -> Result<MasterKey, KeyError> {
+    match &settings.storage.master_key {
+        Some(key) => MasterKey::from_base64(key.expose()),
+        None => MasterKey::load_or_create(&settings.storage.data_dir.join("master.key")),
+    }
+}

@@ -1,0 +1,5 @@
+//! The candidate's API, authenticated by the link token alone. Every step answers with
+//! the next token: the one presented is spent.
+
+pub mod session;
+mod upload;

@@ -1,0 +1,178 @@
+//! `GET /v1/candidate/session`, `POST /v1/candidate/consent`,
+//! `PUT /v1/candidate/document/{side}`, `PUT /v1/candidate/selfie`, `POST /v1/candidate/submit`.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use serde::{Deserialize, Serialize};
+
+use super::upload::{Expect, format_name, read_limited, sha256_hex, validate};
+use crate::context::Context;
+use crate::crypto::secret_token;
+use crate::domain::time::Timestamp;
+use crate::domain::verification::{Status, Step};
+use crate::http::auth::Candidate;
+use crate::http::problem::ApiError;
+use crate::storage::MediaRecord;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub verification_id: String,
+    #[schema(value_type = String)]
+    pub status: &'static str,
+    /// consent, upload_document, upload_selfie, submit, or null when nothing is left to do.
+    pub next_step: Option<&'static str>,
+    /// The consent text version to accept.
+    pub consent_version: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StepDone {
+    #[schema(value_type = String)]
+    pub status: &'static str,
+    pub next_step: Option<&'static str>,
+    /// Use this token for the next call; the one just used no longer works.
+    pub token: String,
+    /// SHA-256 of the uploaded bytes, for uploads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// What the candidate should do next.
+#[utoipa::path(get, path = "/v1/candidate/session", tag = "candidate",
+    responses((status = 200, body = SessionView), (status = 401, body = crate::http::problem::Problem)),
+    security(("candidate_token" = [])))]
+#[get("/v1/candidate/session")]
+pub async fn session(ctx: web::Data<Context>, candidate: Candidate) -> HttpResponse {
+    let v = &candidate.verification;
+    HttpResponse::Ok().json(SessionView {
+        verification_id: v.id.clone(),
+        status: v.status.as_str(),
+        next_step: v.status.next_step(),
+        consent_version: ctx.settings.candidate.consent_version.clone(),
+        expires_at: v.token_expires_at,
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    /// Must equal the session's `consent_version`.
+    pub consent_version: String,
+    /// Must be true.
+    pub accepted: bool,
+}
+
+fn transition(candidate: &Candidate, step: Step) -> Result<Status, ApiError> {
+    let from = candidate.verification.status;
+    from.after(step).ok_or(ApiError::OutOfOrder { status: from.as_str() })
+}
+
+fn done(status: Status, token: String, sha256: Option<String>) -> HttpResponse {
+    HttpResponse::Ok().json(StepDone { status: status.as_str(), next_step: status.next_step(), token, sha256 })
+}
+
+/// Record the candidate's consent.
+#[utoipa::path(post, path = "/v1/candidate/consent", tag = "candidate", request_body = ConsentRequest,
+    responses((status = 200, body = StepDone), (status = 401, body = crate::http::problem::Problem),
+        (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)),
+    security(("candidate_token" = [])))]
+#[post("/v1/candidate/consent")]
+pub async fn consent(ctx: web::Data<Context>, candidate: Candidate, body: web::Json<ConsentRequest>) -> Result<HttpResponse, ApiError> {
+    let to = transition(&candidate, Step::Consent)?;
+    if !body.accepted || body.consent_version != ctx.settings.candidate.consent_version {
+        return Err(ApiError::InvalidField(crate::domain::claims::ClaimError { field: "consent_version".into(), rule: "must_accept_current_version" }));
+    }
+    let now = ctx.clock.now();
+    let next = secret_token::generate();
+    let v = &candidate.verification;
+    let consent = Some((body.consent_version.as_str(), now));
+    let moved = ctx.store.advance(&v.id, v.status, to, &candidate.presented, &next.digest, consent, now).await.map_err(|e| ApiError::internal(&e))?;
+    if !moved {
+        return Err(ApiError::CandidateToken);
+    }
+    tracing::info!(verification = %v.id, "consent recorded");
+    Ok(done(to, next.token, None))
+}
+
+async fn upload(ctx: &Context, candidate: &Candidate, kind: &str, step: Step, bytes: Vec<u8>, expect: Expect) -> Result<HttpResponse, ApiError> {
+    let to = transition(candidate, step)?;
+    let bytes = web::Bytes::from(bytes);
+    let format = validate(ctx, bytes.clone(), expect).await?;
+    let v = &candidate.verification;
+    let now = ctx.clock.now();
+    let record = MediaRecord {
+        kind: kind.to_owned(),
+        object_key: format!("{}/{kind}-{}", v.id, uuid::Uuid::new_v4()),
+        sha256: sha256_hex(&bytes),
+        size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+        format: format_name(format),
+    };
+    let context = format!("media:{}:{kind}", v.id);
+    ctx.media.put(&record.object_key, &context, &bytes).await.map_err(|e| ApiError::internal(&e))?;
+    let next = secret_token::generate();
+    let stored = ctx.store.record_upload(&v.id, v.status, to, &candidate.presented, &next.digest, &record, now).await;
+    if !matches!(stored, Ok(true)) {
+        // Refused or failed: the object must not outlive the attempt.
+        let _ = ctx.media.delete(&record.object_key).await;
+    }
+    if !stored.map_err(|e| ApiError::internal(&e))? {
+        return Err(ApiError::CandidateToken);
+    }
+    tracing::info!(verification = %v.id, kind, size = record.size, "upload stored");
+    Ok(done(to, next.token, Some(record.sha256)))
+}
+
+/// Upload the ID document photo (`front`, then optionally `back`).
+#[utoipa::path(put, path = "/v1/candidate/document/{side}", tag = "candidate", params(("side" = String, Path, description = "front or back")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 200, body = StepDone), (status = 401, body = crate::http::problem::Problem),
+        (status = 409, body = crate::http::problem::Problem), (status = 413, body = crate::http::problem::Problem),
+        (status = 422, body = crate::http::problem::Problem)),
+    security(("candidate_token" = [])))]
+#[put("/v1/candidate/document/{side}")]
+pub async fn document(ctx: web::Data<Context>, candidate: Candidate, side: web::Path<String>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let kind = match side.as_str() {
+        "front" => "document_front",
+        "back" if candidate.verification.status == Status::DocumentUploaded => "document_back",
+        "back" => return Err(ApiError::OutOfOrder { status: candidate.verification.status.as_str() }),
+        _ => return Err(ApiError::NotFound),
+    };
+    transition(&candidate, Step::UploadDocument)?;
+    let bytes = read_limited(&req, payload, ctx.settings.uploads.max_document_bytes).await?;
+    upload(&ctx, &candidate, kind, Step::UploadDocument, bytes, Expect::Image).await
+}
+
+/// Upload the selfie video (WebM, MP4, MOV) or image.
+#[utoipa::path(put, path = "/v1/candidate/selfie", tag = "candidate",
+    request_body(content = Vec<u8>, content_type = "video/webm"),
+    responses((status = 200, body = StepDone), (status = 401, body = crate::http::problem::Problem),
+        (status = 409, body = crate::http::problem::Problem), (status = 413, body = crate::http::problem::Problem),
+        (status = 422, body = crate::http::problem::Problem)),
+    security(("candidate_token" = [])))]
+#[put("/v1/candidate/selfie")]
+pub async fn selfie(ctx: web::Data<Context>, candidate: Candidate, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    transition(&candidate, Step::UploadSelfie)?;
+    let bytes = read_limited(&req, payload, ctx.settings.uploads.max_selfie_bytes).await?;
+    upload(&ctx, &candidate, "selfie", Step::UploadSelfie, bytes, Expect::Selfie).await
+}
+
+/// Submit: the checks run in the background; poll the session (or wait for the webhook).
+#[utoipa::path(post, path = "/v1/candidate/submit", tag = "candidate",
+    responses((status = 200, body = StepDone), (status = 401, body = crate::http::problem::Problem),
+        (status = 409, body = crate::http::problem::Problem)),
+    security(("candidate_token" = [])))]
+#[post("/v1/candidate/submit")]
+pub async fn submit(ctx: web::Data<Context>, candidate: Candidate) -> Result<HttpResponse, ApiError> {
+    let to = transition(&candidate, Step::Submit)?;
+    let v = &candidate.verification;
+    let next = secret_token::generate();
+    let job = uuid::Uuid::new_v4().to_string();
+    let now = ctx.clock.now();
+    let queued = ctx.store.submit(&v.id, &candidate.presented, &next.digest, &job, ctx.settings.jobs.max_attempts, now).await.map_err(|e| ApiError::internal(&e))?;
+    if !queued {
+        return Err(ApiError::CandidateToken);
+    }
+    tracing::info!(verification = %v.id, job = %job, "submitted");
+    Ok(done(to, next.token, None))
+}

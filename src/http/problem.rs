@@ -1,0 +1,148 @@
+//! The one place errors become HTTP: RFC 9457 `application/problem+json` with a stable
+//! machine-readable `code`. Internal details go to the log (without PII), never the client.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::claims::ClaimError;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// Stable machine-readable code (public API: never renamed).
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request field at fault, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("this key's role may not do that")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("the candidate link is invalid, used or expired")]
+    CandidateToken,
+    #[error("this step is not allowed now")]
+    OutOfOrder { status: &'static str },
+    #[error("the request body is not valid JSON for this endpoint")]
+    MalformedBody(String),
+    #[error("unsupported content type")]
+    UnsupportedMediaType,
+    #[error("a field is invalid")]
+    InvalidField(ClaimError),
+    #[error("a query parameter is invalid")]
+    InvalidQuery(&'static str),
+    #[error("the upload is too large")]
+    TooLarge { limit: u64 },
+    #[error("the upload is not acceptable media")]
+    BadMedia { code: &'static str, message: String },
+    #[error("the Idempotency-Key was used with a different request")]
+    IdempotencyConflict,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn code(&self) -> String {
+        match self {
+            Self::Unauthenticated => "unauthenticated".into(),
+            Self::Forbidden => "forbidden".into(),
+            Self::NotFound => "not_found".into(),
+            Self::CandidateToken => "candidate_token_invalid".into(),
+            Self::OutOfOrder { .. } => "step_out_of_order".into(),
+            Self::MalformedBody(_) => "malformed_body".into(),
+            Self::UnsupportedMediaType => "unsupported_media_type".into(),
+            Self::InvalidField(e) => e.rule.into(),
+            Self::InvalidQuery(_) => "invalid_query".into(),
+            Self::TooLarge { .. } => "upload_too_large".into(),
+            Self::BadMedia { code, .. } => (*code).into(),
+            Self::IdempotencyConflict => "idempotency_conflict".into(),
+            Self::Internal(_) => "internal".into(),
+        }
+    }
+
+    /// Logs the cause of a 5xx (never PII: causes are storage/engine errors) and hides it.
+    pub fn internal(cause: &dyn std::error::Error) -> Self {
+        let chain = crate::cli::error_chain(cause);
+        tracing::error!(error = %chain, "internal error");
+        Self::Internal(chain)
+    }
+
+    fn detail(&self) -> Option<String> {
+        match self {
+            Self::MalformedBody(d) => Some(d.clone()),
+            Self::OutOfOrder { status } => Some(format!("the verification is {status}")),
+            Self::InvalidQuery(d) => Some((*d).to_owned()),
+            Self::TooLarge { limit } => Some(format!("at most {limit} bytes")),
+            Self::BadMedia { message, .. } => Some(message.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated | Self::CandidateToken => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::OutOfOrder { .. } | Self::IdempotencyConflict => StatusCode::CONFLICT,
+            Self::MalformedBody(_) | Self::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::InvalidField(_) | Self::BadMedia { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let code = self.code();
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.content_type("application/problem+json").json(Problem {
+            kind: format!("/problems/{code}"),
+            title: self.to_string(),
+            status: status.as_u16(),
+            code,
+            detail: self.detail(),
+            field: match self {
+                Self::InvalidField(e) => Some(e.field.clone()),
+                _ => None,
+            },
+        })
+    }
+}
+
+/// Extractor rejections (JSON, path, query) take the same shape.
+pub fn json_error(err: actix_web::error::JsonPayloadError) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::ContentType => ApiError::UnsupportedMediaType.into(),
+        E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => ApiError::TooLarge { limit: limit as u64 }.into(),
+        E::Deserialize(e) => ApiError::MalformedBody(e.to_string()).into(),
+        _ => ApiError::MalformedBody("the body could not be read".into()).into(),
+    }
+}
+
+pub fn path_error(_: actix_web::error::PathError) -> actix_web::Error {
+    ApiError::NotFound.into()
+}
+
+pub fn query_error(_: actix_web::error::QueryPayloadError) -> actix_web::Error {
+    ApiError::InvalidQuery("unknown or malformed query parameter").into()
+}
