@@ -72,7 +72,13 @@ pub struct StorageSettings {
 
 impl Default for StorageSettings {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("./data"), database_url: None, media_dir: None, max_connections: 16, master_key: None }
+        Self {
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            media_dir: None,
+            max_connections: 16,
+            master_key: None,
+        }
     }
 }
 
@@ -262,13 +268,17 @@ impl Settings {
         if let Some(url) = &self.storage.database_url
             && !(url.0.starts_with("sqlite:") || url.0.starts_with("postgres://") || url.0.starts_with("postgresql://"))
         {
-            return Err(ConfigError::Invalid("storage.database_url must start with sqlite:, postgres:// or postgresql://"));
+            return Err(ConfigError::Invalid(
+                "storage.database_url must start with sqlite:, postgres:// or postgresql://",
+            ));
         }
         if url::Url::parse(&self.candidate.public_url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
             return Err(ConfigError::Invalid("candidate.public_url must be an http(s) URL"));
         }
         if self.candidate.token_ttl_hours == 0 || self.jobs.max_attempts < 1 || self.jobs.lease_seconds < 5 {
-            return Err(ConfigError::Invalid("candidate.token_ttl_hours, jobs.max_attempts must be >= 1 and jobs.lease_seconds >= 5"));
+            return Err(ConfigError::Invalid(
+                "candidate.token_ttl_hours, jobs.max_attempts must be >= 1 and jobs.lease_seconds >= 5",
+            ));
         }
         if !(0.0..=1.0).contains(&self.engine.detector.score_threshold) {
             return Err(ConfigError::Invalid("engine.detector.score_threshold must be within [0, 1]"));

@@ -8,7 +8,7 @@ use crate::crypto::aead::Sealer;
 use crate::crypto::master_key::{KeyError, MasterKey};
 use crate::engine::{Engine, EngineError};
 use crate::storage::objects::{MediaStore, MediaStoreError};
-use crate::storage::{Store, StorageError};
+use crate::storage::{StorageError, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

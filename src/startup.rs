@@ -1,31 +1,53 @@
 //! Building the HTTP application: bind first (port 0 allowed), then run.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
-use crate::config::Settings;
-use crate::engine::Engine;
-use crate::http::health;
+use crate::context::Context;
+use crate::http::{auth, candidate, health, hr, problem};
 
 pub struct Application {
     port: u16,
     server: Server,
 }
 
+/// Largest JSON body accepted (claims with education entries fit easily).
+const JSON_LIMIT: usize = 64 * 1024;
+
+/// Registers every route and the shared state on an actix `App`.
+pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    let ctx = web::Data::new(ctx);
+    let keys = web::Data::new(auth::KeyCache::default());
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(ctx.clone())
+            .app_data(keys.clone())
+            .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(|e, _| problem::json_error(e)))
+            .app_data(web::PathConfig::default().error_handler(|e, _| problem::path_error(e)))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| problem::query_error(e)))
+            .app_data(web::PayloadConfig::default().limit(ctx.settings.uploads.max_selfie_bytes as usize))
+            .service(health::healthz)
+            .service(health::readyz)
+            .service(hr::verifications::create)
+            .service(hr::verifications::list)
+            .service(hr::verifications::get_one)
+            .service(candidate::session::session)
+            .service(candidate::session::consent)
+            .service(candidate::session::document)
+            .service(candidate::session::selfie)
+            .service(candidate::session::submit)
+            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(problem::ApiError::NotFound) }));
+    }
+}
+
 impl Application {
-    /// Binds `settings.server.bind` and prepares the server around an already loaded engine.
-    pub fn build(settings: &Settings, engine: Arc<Engine>) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(settings.server.bind)?;
+    /// Binds `ctx.settings.server.bind` and prepares the server.
+    pub fn build(ctx: Context) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(ctx.settings.server.bind)?;
         let port = listener.local_addr()?.port();
-        let engine = web::Data::new(engine);
-        let server = HttpServer::new(move || {
-            App::new().app_data(engine.clone()).service(health::healthz).service(health::readyz)
-        })
-        .listen(listener)?
-        .run();
+        let routes = configure(ctx);
+        let server = HttpServer::new(move || App::new().configure(routes.clone())).listen(listener)?.run();
         Ok(Self { port, server })
     }
 

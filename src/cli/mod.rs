@@ -1,6 +1,7 @@
-//! Command line: `idgate serve | compare | calibrate`. Errors end as one line on stderr and a
-//! non-zero exit: 2 for bad input or usage, 1 for anything else.
+//! Command line: `idgate serve | worker | migrate | apikey | compare | calibrate`. Errors end
+//! as one line on stderr and a non-zero exit: 2 for bad input or usage, 1 for anything else.
 
+mod apikey;
 mod calibrate;
 mod compare;
 mod native_logs;
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Settings;
+use crate::config::{Secret, Settings};
 
 #[derive(Debug, Parser)]
 #[command(name = "idgate", version, about = "Identity-verification gateway for remote hiring")]
@@ -19,14 +20,27 @@ struct Cli {
     /// TOML configuration file (also IDGATE_CONFIG).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Data directory: SQLite database, media, generated master key (also IDGATE_DATA_DIR).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// sqlite://… or postgres://… (also IDGATE_DATABASE_URL).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the HTTP service.
+    /// Run the HTTP service (with in-process workers unless jobs.workers = 0).
     Serve(serve::Args),
+    /// Run job workers only (several machines can share one PostgreSQL).
+    Worker(serve::WorkerArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage HR API keys.
+    #[command(subcommand)]
+    Apikey(apikey::Command),
     /// Compare the face on an ID document with the face in a selfie image or video.
     Compare(compare::Args),
     /// Measure genuine and impostor score distributions and print thresholds per FMR.
@@ -52,12 +66,24 @@ impl Failure {
 pub fn run() -> ExitCode {
     native_logs::quieten();
     let cli = Cli::parse();
-    let settings = match Settings::load(cli.config.as_deref()) {
+    let mut settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,
         Err(e) => return fail(Failure::internal(format!("invalid configuration: {e}"))),
     };
+    if let Some(dir) = cli.data_dir {
+        settings.storage.data_dir = dir;
+    }
+    if let Some(url) = cli.database_url {
+        settings.storage.database_url = Some(Secret::new(url));
+    }
+    if let Err(e) = settings.validate() {
+        return fail(Failure::internal(format!("invalid configuration: {e}")));
+    }
     let outcome = match cli.command {
         Command::Serve(args) => serve::run(settings, args),
+        Command::Worker(args) => serve::worker(settings, args),
+        Command::Migrate => serve::migrate(settings),
+        Command::Apikey(command) => apikey::run(settings, command),
         Command::Compare(args) => compare::run(settings, args),
         Command::Calibrate(args) => calibrate::run(settings, args),
     };
@@ -75,6 +101,14 @@ fn fail(failure: Failure) -> ExitCode {
 /// Loads the engine or fails with the engine's own message (which names the fix).
 fn load_engine(settings: &Settings) -> Result<std::sync::Arc<crate::engine::Engine>, Failure> {
     crate::engine::Engine::load(&settings.engine).map_err(|e| Failure::internal(error_chain(&e)))
+}
+
+/// A multi-threaded async runtime for the commands that need one.
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::internal(format!("cannot start the async runtime: {e}")))
 }
 
 pub use crate::telemetry::error_chain;

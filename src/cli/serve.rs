@@ -1,9 +1,13 @@
-//! `idgate serve`: load the engine, bind, print the real address, serve.
+//! `idgate serve`, `idgate worker`, `idgate migrate`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
-use super::{Failure, load_engine};
+use super::{Failure, error_chain, runtime};
+use crate::clock::SystemClock;
 use crate::config::Settings;
+use crate::context::{Context, open_store};
 use crate::startup::Application;
 
 #[derive(Debug, clap::Args)]
@@ -13,22 +17,61 @@ pub struct Args {
     bind: Option<SocketAddr>,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// How many workers (default: jobs.workers, at least 1).
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+async fn context(settings: Settings) -> Result<Context, Failure> {
+    Context::build(settings, Arc::new(SystemClock)).await.map_err(|e| Failure::internal(error_chain(&e)))
+}
+
 pub fn run(mut settings: Settings, args: Args) -> Result<(), Failure> {
-    crate::telemetry::init("info,ort=warn");
+    crate::telemetry::init("info,ort=warn,sqlx=warn");
     if let Some(bind) = args.bind {
         settings.server.bind = bind;
     }
-    let engine = load_engine(&settings)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::internal(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async move {
-        let app = Application::build(&settings, engine)
-            .map_err(|e| Failure::internal(format!("cannot listen on {}: {e}", settings.server.bind)))?;
-        let address = SocketAddr::new(settings.server.bind.ip(), app.port());
+    runtime()?.block_on(async move {
+        let ctx = context(settings).await?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let workers = tokio::spawn(crate::worker::run(ctx.clone(), ctx.settings.jobs.workers, stopped));
+        let bind = ctx.settings.server.bind;
+        let app =
+            Application::build(ctx.clone()).map_err(|e| Failure::internal(format!("cannot listen on {bind}: {e}")))?;
+        let address = SocketAddr::new(bind.ip(), app.port());
         println!("idgate listening on http://{address}");
         tracing::info!(%address, "listening");
-        app.run().await.map_err(|e| Failure::internal(format!("server stopped: {e}")))
+        let served = app.run().await;
+        let _ = stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(30), workers).await;
+        ctx.store.close().await;
+        served.map_err(|e| Failure::internal(format!("server stopped: {e}")))
+    })
+}
+
+pub fn worker(settings: Settings, args: WorkerArgs) -> Result<(), Failure> {
+    crate::telemetry::init("info,ort=warn,sqlx=warn");
+    let count = args.workers.unwrap_or(settings.jobs.workers).max(1);
+    runtime()?.block_on(async move {
+        let ctx = context(settings).await?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let workers = tokio::spawn(crate::worker::run(ctx.clone(), count, stopped));
+        println!("idgate worker running ({count})");
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(30), workers).await;
+        Ok(())
+    })
+}
+
+pub fn migrate(settings: Settings) -> Result<(), Failure> {
+    crate::telemetry::init("warn");
+    runtime()?.block_on(async move {
+        let store = open_store(&settings).await.map_err(|e| Failure::internal(error_chain(&e)))?;
+        store.close().await;
+        println!("migrations applied");
+        Ok(())
     })
 }

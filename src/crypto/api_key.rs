@@ -1,8 +1,8 @@
 //! HR API keys: `idg_<prefix>_<secret>`. The prefix (8 hex) is stored in clear to find the
 //! key and to show in audit trails; the whole key is stored only as an argon2id hash.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;

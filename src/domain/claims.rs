@@ -66,7 +66,8 @@ pub struct BirthDate(Date);
 
 impl BirthDate {
     pub fn parse(raw: &str, today: Date) -> Result<Self, ClaimError> {
-        let date = Date::parse(raw, format_description!("[year]-[month]-[day]")).map_err(|_| err("birth_date", "date_yyyy_mm_dd"))?;
+        let date = Date::parse(raw, format_description!("[year]-[month]-[day]"))
+            .map_err(|_| err("birth_date", "date_yyyy_mm_dd"))?;
         if date >= today {
             return Err(err("birth_date", "in_the_future"));
         }
@@ -158,7 +159,11 @@ impl ExternalId {
     pub fn parse(raw: &str) -> Result<Self, ClaimError> {
         let ok = (1..=128).contains(&raw.len())
             && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
-        if ok { Ok(Self(raw.to_owned())) } else { Err(err("external_id", "1_to_128_of_alnum_dot_underscore_colon_dash")) }
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(err("external_id", "1_to_128_of_alnum_dot_underscore_colon_dash"))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -324,7 +329,13 @@ mod tests {
     #[test]
     fn education_years_are_checked() {
         let mut r = raw();
-        r.education.push(Education { institution: "TU Berlin".into(), degree: None, country: Some("DE".into()), start_year: Some(2012), end_year: Some(2010) });
+        r.education.push(Education {
+            institution: "TU Berlin".into(),
+            degree: None,
+            country: Some("DE".into()),
+            start_year: Some(2012),
+            end_year: Some(2010),
+        });
         assert_eq!(Claims::parse(&r, now()).unwrap_err().field, "education[0].end_year");
     }
 

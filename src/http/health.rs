@@ -1,11 +1,9 @@
-//! `/healthz` (the process is up) and `/readyz` (the models are loaded).
-
-use std::sync::Arc;
+//! `/healthz` (the process is up) and `/readyz` (the database answers, the models are loaded).
 
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
-use crate::engine::Engine;
+use crate::context::Context;
 
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
@@ -13,11 +11,16 @@ pub async fn healthz() -> HttpResponse {
 }
 
 #[get("/readyz")]
-pub async fn readyz(engine: web::Data<Arc<Engine>>) -> HttpResponse {
-    let settings = engine.settings();
-    HttpResponse::Ok().json(json!({
-        "status": "ready",
-        "models": ["face_detector", "face_recogniser"],
-        "intra_threads": settings.intra_threads,
-    }))
+pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
+    match ctx.store.ping().await {
+        Ok(()) => HttpResponse::Ok().json(json!({
+            "status": "ready",
+            "database": "ok",
+            "models": ["face_detector", "face_recogniser"],
+        })),
+        Err(e) => {
+            tracing::warn!(error = %crate::telemetry::error_chain(&e), "database not ready");
+            HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "database": "error" }))
+        }
+    }
 }

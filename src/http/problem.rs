@@ -133,7 +133,9 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as E;
     match err {
         E::ContentType => ApiError::UnsupportedMediaType.into(),
-        E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => ApiError::TooLarge { limit: limit as u64 }.into(),
+        E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => {
+            ApiError::TooLarge { limit: limit as u64 }.into()
+        }
         E::Deserialize(e) => ApiError::MalformedBody(e.to_string()).into(),
         _ => ApiError::MalformedBody("the body could not be read".into()).into(),
     }

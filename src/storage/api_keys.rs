@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StorageError};
+use super::{StorageError, Store};
 use crate::domain::time::Timestamp;
 
 /// A stored API key (hash only).
@@ -16,11 +16,20 @@ pub struct ApiKeyRecord {
 }
 
 impl Store {
-    /// Creates the organisation with its sealed webhook secret unless it exists.
-    pub async fn ensure_organisation(&self, org_id: &str, sealed_secret: &[u8], now: Timestamp) -> Result<(), StorageError> {
-        let q = self.sql("INSERT INTO organisations (id, webhook_secret, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING");
-        sqlx::query(&q).bind(org_id).bind(sealed_secret.to_vec()).bind(now.millis()).execute(&self.pool).await?;
-        Ok(())
+    /// Creates the organisation with its sealed webhook secret unless it exists; true when
+    /// it was created.
+    pub async fn ensure_organisation(
+        &self,
+        org_id: &str,
+        sealed_secret: &[u8],
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let q = self.sql(
+            "INSERT INTO organisations (id, webhook_secret, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        );
+        let done =
+            sqlx::query(&q).bind(org_id).bind(sealed_secret.to_vec()).bind(now.millis()).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// The organisation's sealed webhook secret.
@@ -30,7 +39,14 @@ impl Store {
         Ok(row.map(|r| r.try_get::<Vec<u8>, _>(0)).transpose()?)
     }
 
-    pub async fn insert_api_key(&self, prefix: &str, hash: &str, org_id: &str, role: &str, now: Timestamp) -> Result<(), StorageError> {
+    pub async fn insert_api_key(
+        &self,
+        prefix: &str,
+        hash: &str,
+        org_id: &str,
+        role: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
         let q = self.sql("INSERT INTO api_keys (prefix, hash, org_id, role, created_at) VALUES (?, ?, ?, ?, ?)");
         sqlx::query(&q).bind(prefix).bind(hash).bind(org_id).bind(role).bind(now.millis()).execute(&self.pool).await?;
         Ok(())

@@ -6,7 +6,7 @@
 
 use sqlx::Row;
 
-use super::{Backend, Store, StorageError};
+use super::{Backend, StorageError, Store};
 use crate::domain::time::Timestamp;
 use crate::domain::verification::Status;
 
@@ -47,7 +47,15 @@ pub struct Outcome<'a> {
 impl Store {
     /// Moves a verification from `selfie_uploaded` to `submitted` (token rotated) and queues
     /// its pipeline job, atomically. False when the step is out of order or the token stale.
-    pub async fn submit(&self, id: &str, presented: &str, next: &str, job_id: &str, max_attempts: i64, now: Timestamp) -> Result<bool, StorageError> {
+    pub async fn submit(
+        &self,
+        id: &str,
+        presented: &str,
+        next: &str,
+        job_id: &str,
+        max_attempts: i64,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
         let mut tx = self.pool.begin().await?;
         let q = self.sql(
             "UPDATE verifications SET status = 'submitted', token_digest = ?, updated_at = ? \
@@ -63,7 +71,15 @@ impl Store {
         Ok(true)
     }
 
-    pub async fn enqueue(&self, job_id: &str, kind: JobKind, verification: &str, payload: &str, max_attempts: i64, now: Timestamp) -> Result<(), StorageError> {
+    pub async fn enqueue(
+        &self,
+        job_id: &str,
+        kind: JobKind,
+        verification: &str,
+        payload: &str,
+        max_attempts: i64,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         self.insert_job(&mut tx, job_id, kind, verification, payload, max_attempts, now).await?;
         tx.commit().await?;
@@ -101,7 +117,13 @@ impl Store {
 
     /// Claims the oldest due job of `kind` (queued and due, or running with an expired lease
     /// and attempts left) for `worker` until `lease_until`.
-    pub async fn claim_job(&self, kind: JobKind, worker: &str, now: Timestamp, lease_until: Timestamp) -> Result<Option<ClaimedJob>, StorageError> {
+    pub async fn claim_job(
+        &self,
+        kind: JobKind,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<ClaimedJob>, StorageError> {
         let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?, locked_by = ?, updated_at = ? \
@@ -135,7 +157,8 @@ impl Store {
             "UPDATE jobs SET status = 'failed', last_error = 'lease expired on the last attempt', updated_at = ? \
              WHERE kind = ? AND status = 'running' AND lease_until < ? AND attempts >= max_attempts RETURNING id, verification_id",
         );
-        let rows = sqlx::query(&q).bind(now.millis()).bind(kind.as_str()).bind(now.millis()).fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query(&q).bind(now.millis()).bind(kind.as_str()).bind(now.millis()).fetch_all(&self.pool).await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
@@ -147,22 +170,51 @@ impl Store {
     }
 
     /// Puts the job back in the queue for `run_at` (a retry after a failure).
-    pub async fn retry_job(&self, job: &str, worker: &str, run_at: Timestamp, error: &str, now: Timestamp) -> Result<bool, StorageError> {
+    pub async fn retry_job(
+        &self,
+        job: &str,
+        worker: &str,
+        run_at: Timestamp,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
         let q = self.sql(
             "UPDATE jobs SET status = 'queued', run_at = ?, lease_until = NULL, locked_by = NULL, last_error = ?, updated_at = ? \
              WHERE id = ? AND locked_by = ? AND status = 'running'",
         );
-        let done = sqlx::query(&q).bind(run_at.millis()).bind(error).bind(now.millis()).bind(job).bind(worker).execute(&self.pool).await?;
+        let done = sqlx::query(&q)
+            .bind(run_at.millis())
+            .bind(error)
+            .bind(now.millis())
+            .bind(job)
+            .bind(worker)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Marks the job done (or failed) and writes the outcome on its verification, atomically
     /// and only if this worker still holds the job. False when it does not.
-    pub async fn finish_job(&self, job: &str, worker: &str, verification: &str, outcome: &Outcome<'_>, error: Option<&str>, now: Timestamp) -> Result<bool, StorageError> {
+    pub async fn finish_job(
+        &self,
+        job: &str,
+        worker: &str,
+        verification: &str,
+        outcome: &Outcome<'_>,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
         let mut tx = self.pool.begin().await?;
         let q = self.sql("UPDATE jobs SET status = ?, last_error = ?, updated_at = ? WHERE id = ? AND locked_by = ? AND status = 'running'");
         let job_status = if error.is_some() { "failed" } else { "done" };
-        let done = sqlx::query(&q).bind(job_status).bind(error.map(str::to_owned)).bind(now.millis()).bind(job).bind(worker).execute(&mut *tx).await?;
+        let done = sqlx::query(&q)
+            .bind(job_status)
+            .bind(error.map(str::to_owned))
+            .bind(now.millis())
+            .bind(job)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() != 1 {
             tx.rollback().await?;
             return Ok(false);
@@ -173,7 +225,13 @@ impl Store {
     }
 
     /// Writes an outcome on a verification that is not final yet.
-    pub async fn set_outcome(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, verification: &str, outcome: &Outcome<'_>, now: Timestamp) -> Result<(), StorageError> {
+    pub async fn set_outcome(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        verification: &str,
+        outcome: &Outcome<'_>,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
         let q = self.sql(
             "UPDATE verifications SET status = ?, decision = ?, reasons = ?, results = ?, updated_at = ? \
              WHERE id = ? AND status IN ('submitted', 'processing')",
@@ -191,24 +249,39 @@ impl Store {
     }
 
     /// Marks a verification failed outside a job (its job was exhausted).
-    pub async fn fail_verification(&self, verification: &str, reason: &str, now: Timestamp) -> Result<(), StorageError> {
+    pub async fn fail_verification(
+        &self,
+        verification: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         let reasons = serde_json::json!([reason]).to_string();
-        self.set_outcome(&mut tx, verification, &Outcome { status: Status::Failed, decision: None, reasons: &reasons, results: "{}" }, now).await?;
+        self.set_outcome(
+            &mut tx,
+            verification,
+            &Outcome { status: Status::Failed, decision: None, reasons: &reasons, results: "{}" },
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Marks a verification as being processed.
     pub async fn mark_processing(&self, verification: &str, now: Timestamp) -> Result<(), StorageError> {
-        let q = self.sql("UPDATE verifications SET status = 'processing', updated_at = ? WHERE id = ? AND status = 'submitted'");
+        let q = self.sql(
+            "UPDATE verifications SET status = 'processing', updated_at = ? WHERE id = ? AND status = 'submitted'",
+        );
         sqlx::query(&q).bind(now.millis()).bind(verification).execute(&self.pool).await?;
         Ok(())
     }
 
     /// Jobs waiting or running, for /metrics.
     pub async fn queue_depth(&self) -> Result<i64, StorageError> {
-        let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')").fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(row.try_get(0)?)
     }
 }

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StorageError};
+use super::{StorageError, Store};
 use crate::domain::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -43,7 +43,8 @@ impl Store {
     }
 
     pub async fn media_of(&self, verification: &str) -> Result<Vec<MediaRecord>, StorageError> {
-        let q = self.sql("SELECT kind, object_key, sha256, size, format FROM media WHERE verification_id = ? ORDER BY kind");
+        let q = self
+            .sql("SELECT kind, object_key, sha256, size, format FROM media WHERE verification_id = ? ORDER BY kind");
         let rows = sqlx::query(&q).bind(verification).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {

@@ -4,7 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StorageError};
+use super::{StorageError, Store};
 use crate::domain::time::Timestamp;
 use crate::domain::verification::Status;
 
@@ -115,7 +115,9 @@ impl Store {
     }
 
     pub async fn find_idempotent(&self, org_id: &str, key: &str) -> Result<Option<VerificationRecord>, StorageError> {
-        let q = self.sql(&format!("SELECT {COLUMNS} FROM verifications WHERE org_id = ? AND idempotency_key = ?")).into_owned();
+        let q = self
+            .sql(&format!("SELECT {COLUMNS} FROM verifications WHERE org_id = ? AND idempotency_key = ?"))
+            .into_owned();
         sqlx::query(&q).bind(org_id).bind(key).fetch_optional(&self.pool).await?.as_ref().map(record).transpose()
     }
 
@@ -125,7 +127,11 @@ impl Store {
         sqlx::query(&q).bind(digest).fetch_optional(&self.pool).await?.as_ref().map(record).transpose()
     }
 
-    pub async fn list_verifications(&self, org_id: &str, f: &ListFilter) -> Result<Vec<VerificationRecord>, StorageError> {
+    pub async fn list_verifications(
+        &self,
+        org_id: &str,
+        f: &ListFilter,
+    ) -> Result<Vec<VerificationRecord>, StorageError> {
         let mut sql = format!("SELECT {COLUMNS} FROM verifications WHERE org_id = ?");
         if f.status.is_some() {
             sql.push_str(" AND status = ?");

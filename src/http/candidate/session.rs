@@ -78,16 +78,27 @@ fn done(status: Status, token: String, sha256: Option<String>) -> HttpResponse {
         (status = 409, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)),
     security(("candidate_token" = [])))]
 #[post("/v1/candidate/consent")]
-pub async fn consent(ctx: web::Data<Context>, candidate: Candidate, body: web::Json<ConsentRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn consent(
+    ctx: web::Data<Context>,
+    candidate: Candidate,
+    body: web::Json<ConsentRequest>,
+) -> Result<HttpResponse, ApiError> {
     let to = transition(&candidate, Step::Consent)?;
     if !body.accepted || body.consent_version != ctx.settings.candidate.consent_version {
-        return Err(ApiError::InvalidField(crate::domain::claims::ClaimError { field: "consent_version".into(), rule: "must_accept_current_version" }));
+        return Err(ApiError::InvalidField(crate::domain::claims::ClaimError {
+            field: "consent_version".into(),
+            rule: "must_accept_current_version",
+        }));
     }
     let now = ctx.clock.now();
     let next = secret_token::generate();
     let v = &candidate.verification;
     let consent = Some((body.consent_version.as_str(), now));
-    let moved = ctx.store.advance(&v.id, v.status, to, &candidate.presented, &next.digest, consent, now).await.map_err(|e| ApiError::internal(&e))?;
+    let moved = ctx
+        .store
+        .advance(&v.id, v.status, to, &candidate.presented, &next.digest, consent, now)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     if !moved {
         return Err(ApiError::CandidateToken);
     }
@@ -95,7 +106,14 @@ pub async fn consent(ctx: web::Data<Context>, candidate: Candidate, body: web::J
     Ok(done(to, next.token, None))
 }
 
-async fn upload(ctx: &Context, candidate: &Candidate, kind: &str, step: Step, bytes: Vec<u8>, expect: Expect) -> Result<HttpResponse, ApiError> {
+async fn upload(
+    ctx: &Context,
+    candidate: &Candidate,
+    kind: &str,
+    step: Step,
+    bytes: Vec<u8>,
+    expect: Expect,
+) -> Result<HttpResponse, ApiError> {
     let to = transition(candidate, step)?;
     let bytes = web::Bytes::from(bytes);
     let format = validate(ctx, bytes.clone(), expect).await?;
@@ -131,7 +149,13 @@ async fn upload(ctx: &Context, candidate: &Candidate, kind: &str, step: Step, by
         (status = 422, body = crate::http::problem::Problem)),
     security(("candidate_token" = [])))]
 #[put("/v1/candidate/document/{side}")]
-pub async fn document(ctx: web::Data<Context>, candidate: Candidate, side: web::Path<String>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+pub async fn document(
+    ctx: web::Data<Context>,
+    candidate: Candidate,
+    side: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let kind = match side.as_str() {
         "front" => "document_front",
         "back" if candidate.verification.status == Status::DocumentUploaded => "document_back",
@@ -151,7 +175,12 @@ pub async fn document(ctx: web::Data<Context>, candidate: Candidate, side: web::
         (status = 422, body = crate::http::problem::Problem)),
     security(("candidate_token" = [])))]
 #[put("/v1/candidate/selfie")]
-pub async fn selfie(ctx: web::Data<Context>, candidate: Candidate, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+pub async fn selfie(
+    ctx: web::Data<Context>,
+    candidate: Candidate,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     transition(&candidate, Step::UploadSelfie)?;
     let bytes = read_limited(&req, payload, ctx.settings.uploads.max_selfie_bytes).await?;
     upload(&ctx, &candidate, "selfie", Step::UploadSelfie, bytes, Expect::Selfie).await
@@ -169,7 +198,11 @@ pub async fn submit(ctx: web::Data<Context>, candidate: Candidate) -> Result<Htt
     let next = secret_token::generate();
     let job = uuid::Uuid::new_v4().to_string();
     let now = ctx.clock.now();
-    let queued = ctx.store.submit(&v.id, &candidate.presented, &next.digest, &job, ctx.settings.jobs.max_attempts, now).await.map_err(|e| ApiError::internal(&e))?;
+    let queued = ctx
+        .store
+        .submit(&v.id, &candidate.presented, &next.digest, &job, ctx.settings.jobs.max_attempts, now)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     if !queued {
         return Err(ApiError::CandidateToken);
     }

@@ -12,7 +12,11 @@ use crate::engine::media::{MediaError, MediaFormat};
 use crate::http::problem::ApiError;
 
 /// The body, refused as soon as it passes `limit` bytes.
-pub async fn read_limited(req: &actix_web::HttpRequest, mut payload: web::Payload, limit: u64) -> Result<Vec<u8>, ApiError> {
+pub async fn read_limited(
+    req: &actix_web::HttpRequest,
+    mut payload: web::Payload,
+    limit: u64,
+) -> Result<Vec<u8>, ApiError> {
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)

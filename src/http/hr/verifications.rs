@@ -73,7 +73,12 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         (status = 415, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)),
     security(("api_key" = [])))]
 #[post("/v1/verifications")]
-pub async fn create(ctx: web::Data<Context>, caller: Caller, req: HttpRequest, body: web::Json<CreateVerification>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    ctx: web::Data<Context>,
+    caller: Caller,
+    req: HttpRequest,
+    body: web::Json<CreateVerification>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(WRITE)?;
     let now = ctx.clock.now();
     let body = body.into_inner();
@@ -82,9 +87,16 @@ pub async fn create(ctx: web::Data<Context>, caller: Caller, req: HttpRequest, b
     let callback_url = callback(body.callback_url.as_deref())?;
     let key = idempotency_key(&req)?;
     let claims_json = serde_json::to_vec(&claims.to_raw()).map_err(|e| ApiError::internal(&e))?;
-    let digest = hex::encode(Sha256::new().chain_update(external_id.as_str()).chain_update(&claims_json).chain_update(callback_url.as_deref().unwrap_or("")).finalize());
+    let digest = hex::encode(
+        Sha256::new()
+            .chain_update(external_id.as_str())
+            .chain_update(&claims_json)
+            .chain_update(callback_url.as_deref().unwrap_or(""))
+            .finalize(),
+    );
     if let Some(key) = &key
-        && let Some(existing) = ctx.store.find_idempotent(&caller.org_id, key).await.map_err(|e| ApiError::internal(&e))?
+        && let Some(existing) =
+            ctx.store.find_idempotent(&caller.org_id, key).await.map_err(|e| ApiError::internal(&e))?
     {
         return replay(&ctx, existing, &digest);
     }
@@ -93,7 +105,8 @@ pub async fn create(ctx: web::Data<Context>, caller: Caller, req: HttpRequest, b
     let token = secret_token::generate();
     let link = format!("{}/c/{}", ctx.settings.candidate.public_url.trim_end_matches('/'), token.token);
     let expires_at = now.plus(std::time::Duration::from_secs(ctx.settings.candidate.token_ttl_hours * 3600));
-    let seal = |bytes: &[u8], what: &str| ctx.sealer.seal(bytes, &format!("{what}:{id}")).map_err(|e| ApiError::internal(&e));
+    let seal =
+        |bytes: &[u8], what: &str| ctx.sealer.seal(bytes, &format!("{what}:{id}")).map_err(|e| ApiError::internal(&e));
     let new = NewVerification {
         id: id.clone(),
         org_id: caller.org_id.clone(),
@@ -111,7 +124,11 @@ pub async fn create(ctx: web::Data<Context>, caller: Caller, req: HttpRequest, b
         Ok(()) => {}
         // A concurrent request with the same key won the race: answer as a replay.
         Err(e) if e.is_unique_violation() && key.is_some() => {
-            let existing = ctx.store.find_idempotent(&caller.org_id, key.as_deref().unwrap_or_default()).await.map_err(|e| ApiError::internal(&e))?;
+            let existing = ctx
+                .store
+                .find_idempotent(&caller.org_id, key.as_deref().unwrap_or_default())
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
             return replay(&ctx, existing.ok_or(ApiError::IdempotencyConflict)?, &digest);
         }
         Err(e) => return Err(ApiError::internal(&e)),
@@ -124,7 +141,8 @@ fn replay(ctx: &Context, existing: VerificationRecord, digest: &str) -> Result<H
     if existing.request_digest.as_deref() != Some(digest) {
         return Err(ApiError::IdempotencyConflict);
     }
-    let link = ctx.sealer.open(&existing.sealed_link, &format!("link:{}", existing.id)).map_err(|e| ApiError::internal(&e))?;
+    let link =
+        ctx.sealer.open(&existing.sealed_link, &format!("link:{}", existing.id)).map_err(|e| ApiError::internal(&e))?;
     Ok(HttpResponse::Ok().json(Created {
         id: existing.id,
         status: existing.status.as_str(),
@@ -139,7 +157,11 @@ fn replay(ctx: &Context, existing: VerificationRecord, digest: &str) -> Result<H
         (status = 403, body = crate::http::problem::Problem), (status = 404, body = crate::http::problem::Problem)),
     security(("api_key" = [])))]
 #[get("/v1/verifications/{id}")]
-pub async fn get_one(ctx: web::Data<Context>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_one(
+    ctx: web::Data<Context>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(READ)?;
     let id = VerificationId::parse(&path).ok_or(ApiError::NotFound)?.to_string();
     let found = ctx.store.get_verification(&id).await.map_err(|e| ApiError::internal(&e))?;
@@ -182,18 +204,28 @@ fn parse_cursor(raw: &str) -> Option<(Timestamp, String)> {
         (status = 401, body = crate::http::problem::Problem), (status = 403, body = crate::http::problem::Problem)),
     security(("api_key" = [])))]
 #[get("/v1/verifications")]
-pub async fn list(ctx: web::Data<Context>, caller: Caller, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    ctx: web::Data<Context>,
+    caller: Caller,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(READ)?;
     let q = query.into_inner();
     let time = |raw: &Option<String>| -> Result<Option<Timestamp>, ApiError> {
-        raw.as_deref().map(|r| Timestamp::parse_rfc3339(r).ok_or(ApiError::InvalidQuery("dates are RFC 3339"))).transpose()
+        raw.as_deref()
+            .map(|r| Timestamp::parse_rfc3339(r).ok_or(ApiError::InvalidQuery("dates are RFC 3339")))
+            .transpose()
     };
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::InvalidQuery("limit is 1 to 200"));
     }
     let filter = ListFilter {
-        status: q.status.as_deref().map(|s| s.parse().map_err(|()| ApiError::InvalidQuery("unknown status"))).transpose()?,
+        status: q
+            .status
+            .as_deref()
+            .map(|s| s.parse().map_err(|()| ApiError::InvalidQuery("unknown status")))
+            .transpose()?,
         external_id: q.external_id.clone(),
         created_from: time(&q.created_from)?,
         created_to: time(&q.created_to)?,
@@ -203,7 +235,9 @@ pub async fn list(ctx: web::Data<Context>, caller: Caller, query: web::Query<Lis
     let mut rows = ctx.store.list_verifications(&caller.org_id, &filter).await.map_err(|e| ApiError::internal(&e))?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let next_cursor = more.then(|| rows.last().map(|v| URL_SAFE_NO_PAD.encode(format!("{}/{}", v.created_at.millis(), v.id)))).flatten();
+    let next_cursor = more
+        .then(|| rows.last().map(|v| URL_SAFE_NO_PAD.encode(format!("{}/{}", v.created_at.millis(), v.id))))
+        .flatten();
     let items = rows.iter().map(|v| VerificationView::new(v, Vec::new())).collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }

@@ -1,0 +1,165 @@
+//! Job workers: claim a pipeline job with a lease, keep the lease alive while the engine
+//! works, write the outcome fenced by the lease, retry with backoff, give up after N tries.
+
+use std::io::Write;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::watch;
+
+use crate::context::Context;
+use crate::domain::verification::Status;
+use crate::pipeline::decision::DecisionPolicy;
+use crate::pipeline::{self, CaseFiles};
+use crate::storage::{ClaimedJob, JobKind, Outcome};
+
+/// Runs `count` workers until `stop` turns true.
+pub async fn run(ctx: Context, count: usize, stop: watch::Receiver<bool>) {
+    let tasks: Vec<_> = (0..count)
+        .map(|n| {
+            let (ctx, stop) = (ctx.clone(), stop.clone());
+            tokio::spawn(async move { worker_loop(ctx, format!("{}-{n}", uuid::Uuid::new_v4()), stop).await })
+        })
+        .collect();
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+async fn worker_loop(ctx: Context, worker: String, mut stop: watch::Receiver<bool>) {
+    let poll = Duration::from_millis(ctx.settings.jobs.poll_millis);
+    tracing::info!(worker = %worker, "worker started");
+    while !*stop.borrow() {
+        match step(&ctx, &worker).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(worker = %worker, error = %crate::telemetry::error_chain(&*e), "worker step failed")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// One round: fail exhausted jobs, claim one and run it. True when a job was run.
+async fn step(ctx: &Context, worker: &str) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+    let now = ctx.clock.now();
+    for (job, verification) in ctx.store.fail_exhausted(JobKind::Pipeline, now).await? {
+        tracing::warn!(job = %job, verification = %verification, "job exhausted its attempts");
+        ctx.store.fail_verification(&verification, "processing_failed", now).await?;
+    }
+    let lease = Duration::from_secs(ctx.settings.jobs.lease_seconds);
+    let Some(job) = ctx.store.claim_job(JobKind::Pipeline, worker, now, now.plus(lease)).await? else {
+        return Ok(false);
+    };
+    process(ctx, worker, &job).await?;
+    Ok(true)
+}
+
+#[tracing::instrument(name = "job", skip_all, fields(job = %job.id, verification = %job.verification_id, attempt = job.attempts))]
+async fn process(
+    ctx: &Context,
+    worker: &str,
+    job: &ClaimedJob,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    ctx.store.mark_processing(&job.verification_id, ctx.clock.now()).await?;
+    let heartbeat = spawn_heartbeat(ctx.clone(), worker.to_owned(), job.id.clone());
+    let result = run_pipeline(ctx, &job.verification_id).await;
+    heartbeat.abort();
+    let now = ctx.clock.now();
+    match result {
+        Ok(results) => {
+            let reasons = serde_json::to_string(&results.decision.reasons)?;
+            let json = serde_json::to_string(&results)?;
+            let decision = serde_json::to_value(results.decision.decision)?;
+            let outcome = Outcome {
+                status: results.decision.decision.status(),
+                decision: decision.as_str(),
+                reasons: &reasons,
+                results: &json,
+            };
+            if !ctx.store.finish_job(&job.id, worker, &job.verification_id, &outcome, None, now).await? {
+                tracing::warn!("lease lost before completion: result discarded");
+            }
+        }
+        Err(e) if job.attempts < job.max_attempts => {
+            let delay = backoff(ctx.settings.jobs.backoff_seconds, job.attempts);
+            tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "job failed, will retry");
+            ctx.store.retry_job(&job.id, worker, now.plus(delay), &e, now).await?;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "job failed on its last attempt");
+            let outcome =
+                Outcome { status: Status::Failed, decision: None, reasons: "[\"processing_failed\"]", results: "{}" };
+            ctx.store.finish_job(&job.id, worker, &job.verification_id, &outcome, Some(&e), now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `base · 2^(attempt−1)`, ±25 % jitter.
+fn backoff(base_seconds: u64, attempt: i64) -> Duration {
+    let exp = u32::try_from(attempt.clamp(1, 16) - 1).unwrap_or(0);
+    let base = Duration::from_secs(base_seconds).saturating_mul(2u32.saturating_pow(exp));
+    base.mul_f64(rand::rng().random_range(0.75..1.25))
+}
+
+fn spawn_heartbeat(ctx: Context, worker: String, job: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let lease = Duration::from_secs(ctx.settings.jobs.lease_seconds);
+        let mut tick = tokio::time::interval(lease / 3);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match ctx.store.heartbeat(&job, &worker, ctx.clock.now().plus(lease)).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => tracing::warn!(error = %crate::telemetry::error_chain(&e), "heartbeat failed"),
+            }
+        }
+    })
+}
+
+/// Decrypts the media into owner-only temp files and runs the pipeline on the engine's
+/// blocking pool. Errors are strings (stored as the job's last error; no PII).
+async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pipeline::StageResults, String> {
+    let media = ctx.store.media_of(verification).await.map_err(|e| crate::telemetry::error_chain(&e))?;
+    let tmp = ctx.settings.storage.data_dir.join("tmp");
+    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+    let mut files = Vec::new();
+    for kind in ["document_front", "selfie"] {
+        let record = media.iter().find(|m| m.kind == kind).ok_or_else(|| format!("{kind} missing"))?;
+        let bytes = ctx
+            .media
+            .get(&record.object_key, &format!("media:{verification}:{kind}"))
+            .await
+            .map_err(|e| crate::telemetry::error_chain(&e))?;
+        let mut file = tempfile::NamedTempFile::new_in(&tmp).map_err(|e| e.to_string())?;
+        file.write_all(&bytes).map_err(|e| e.to_string())?;
+        files.push(file);
+    }
+    let [document, selfie] = <[tempfile::NamedTempFile; 2]>::try_from(files).map_err(|_| "media files".to_owned())?;
+    let case = CaseFiles {
+        verification: verification.to_owned(),
+        document_front: document.path().to_path_buf(),
+        selfie: selfie.path().to_path_buf(),
+    };
+    let policy = DecisionPolicy {
+        match_threshold: ctx.settings.face_match.threshold,
+        review_margin: ctx.settings.decision.review_margin,
+    };
+    let engine = ctx.engine.clone();
+    let span = tracing::Span::current();
+    let results = tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let results = pipeline::run(&engine, &case, policy).map_err(|e| crate::telemetry::error_chain(&e));
+        drop((document, selfie));
+        results
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    results
+}
