@@ -13,10 +13,10 @@ setup:
 run: setup
 	$(CARGO) run --release --locked -- serve
 
-# Tests build in the release profile: the same artefacts as `make run` and `make bench`,
+# Tests build in the release profile (PostgreSQL is started and its URL handed over first): the same artefacts as `make run` and `make bench`,
 # and the image/video loops run at full speed.
 test: setup
-	$(CARGO) test --release --locked
+	IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) test --release --locked
 
 bench: setup
 	$(CARGO) bench --locked --bench face_pipeline

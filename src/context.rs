@@ -38,13 +38,18 @@ impl Context {
     /// Opens (and migrates) the database, loads or creates the master key, opens the media
     /// store and loads the models.
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, StartError> {
-        let store = open_store(&settings).await?;
-        let sealer = Sealer::new(&master_key(&settings)?);
-        let media = MediaStore::local(&settings.storage.media_dir(), sealer.clone())?;
         let engine_settings = settings.engine.clone();
         let engine = tokio::task::spawn_blocking(move || Engine::load(&engine_settings))
             .await
             .map_err(|_| EngineError::Poisoned)??;
+        Self::with_engine(settings, clock, engine).await
+    }
+
+    /// As `build`, around an engine already loaded (tests share one).
+    pub async fn with_engine(settings: Settings, clock: SharedClock, engine: Arc<Engine>) -> Result<Self, StartError> {
+        let store = open_store(&settings).await?;
+        let sealer = Sealer::new(&master_key(&settings)?);
+        let media = MediaStore::local(&settings.storage.media_dir(), sealer.clone())?;
         Ok(Self { settings: Arc::new(settings), store, media, sealer, engine, clock })
     }
 }

@@ -70,3 +70,190 @@ pub fn stdout_json(out: &Output) -> serde_json::Value {
 pub fn stderr_lines(out: &Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stderr).lines().map(str::to_owned).collect()
 }
+
+// ---- the service -------------------------------------------------------------------------
+
+use std::collections::HashMap;
+
+use idgate::clock::SystemClock;
+use idgate::context::Context;
+use idgate::crypto::api_key;
+use idgate::domain::role::Role;
+use idgate::startup::Application;
+use sqlx::Connection as _;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A running service on port 0 with its own fresh database and data directory.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub ctx: Context,
+    /// API keys of organisation `acme` by role, plus `other` (hr of organisation `globex`).
+    pub keys: HashMap<&'static str, String>,
+    pub dir: tempfile::TempDir,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// A fresh PostgreSQL database (UUID-named) on the server `make test` prepared, or `None`
+/// (with a message) when IDGATE_TEST_DATABASE_URL is not set.
+pub async fn fresh_postgres() -> Option<String> {
+    let Ok(base) = std::env::var("IDGATE_TEST_DATABASE_URL") else {
+        eprintln!("SKIP: IDGATE_TEST_DATABASE_URL is not set (`make test` sets it)");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("idgate_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::AnyConnection::connect(&base).await.expect("connect to the test PostgreSQL");
+    // Databases left by earlier runs are dropped once, before this run creates any.
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| async {
+            let mut sweep = sqlx::AnyConnection::connect(&base).await.expect("connect");
+            let old: Vec<(String,)> = sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'idgate_test_%'")
+                .fetch_all(&mut sweep)
+                .await
+                .unwrap_or_default();
+            for (db,) in old {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut sweep).await;
+            }
+        })
+        .await;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+    let (server, _) = base.rsplit_once('/').expect("database URL has a path");
+    Some(format!("{server}/{name}"))
+}
+
+/// Starts the real application (routes, workers) with `tweak` applied to the settings.
+pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut idgate::config::Settings)) -> Option<TestApp> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = idgate::config::Settings::load(None).unwrap();
+    settings.server.bind = "127.0.0.1:0".parse().unwrap();
+    settings.storage.data_dir = dir.path().join("data");
+    settings.storage.database_url = match db {
+        Db::Sqlite => None,
+        Db::Postgres => Some(idgate::config::Secret::new(fresh_postgres().await?)),
+    };
+    settings.jobs.poll_millis = 50;
+    settings.jobs.backoff_seconds = 1;
+    tweak(&mut settings);
+    let workers = settings.jobs.workers;
+    let ctx = Context::with_engine(settings, std::sync::Arc::new(SystemClock), engine()).await.unwrap();
+    let mut keys = HashMap::new();
+    let now = ctx.clock.now();
+    for (org, role, name) in [
+        ("acme", Role::Hr, "hr"),
+        ("acme", Role::Reviewer, "reviewer"),
+        ("acme", Role::Auditor, "auditor"),
+        ("acme", Role::Admin, "admin"),
+        ("globex", Role::Hr, "other"),
+    ] {
+        ctx.store.ensure_organisation(org, &ctx.sealer.seal(b"whsec_test", &format!("webhook:{org}")).unwrap(), now).await.unwrap();
+        let key = api_key::generate().unwrap();
+        ctx.store.insert_api_key(&key.prefix, &key.hash, org, role.as_str(), now).await.unwrap();
+        keys.insert(name, key.key);
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(idgate::worker::run(ctx.clone(), workers, stopped));
+    let app = Application::build(ctx.clone()).unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run());
+    Some(TestApp { base, http: reqwest::Client::new(), ctx, keys, dir, stop })
+}
+
+pub async fn spawn_app(db: Db) -> Option<TestApp> {
+    spawn_app_with(db, |_| {}).await
+}
+
+pub fn claims_json(external_id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "external_id": external_id,
+        "candidate": {
+            "given_name": "Leonardo", "family_name": "Testcandidate", "birth_date": "1974-11-11",
+            "nationality": "US", "residence_country": "US", "phone": "+1 202 555 0143",
+            "email": "leo@example.com",
+            "education": [{"institution": "John Marshall High School", "country": "US", "start_year": 1988, "end_year": 1992}]
+        }
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn create(&self, key: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http.post(self.url("/v1/verifications")).bearer_auth(key).json(body).send().await.unwrap()
+    }
+
+    /// Creates a verification as `acme` hr: (id, candidate token).
+    pub async fn created(&self, external_id: &str) -> (String, String) {
+        let resp = self.create(&self.keys["hr"], &claims_json(external_id)).await;
+        assert_eq!(resp.status(), 201);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        let token = body["candidate_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        (body["id"].as_str().unwrap().to_owned(), token)
+    }
+
+    /// A candidate step; returns (status, body).
+    pub async fn step(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Vec<u8>>) -> (u16, serde_json::Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.body(body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn consent(&self, token: &str) -> (u16, serde_json::Value) {
+        let resp = self
+            .http
+            .post(self.url("/v1/candidate/consent"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"consent_version": "2026-11", "accepted": true}))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
+    pub async fn get(&self, key: &str, id: &str) -> (u16, serde_json::Value) {
+        let resp = self.http.get(self.url(&format!("/v1/verifications/{id}"))).bearer_auth(key).send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
+    /// Polls until the verification leaves the in-flight states (60 s at most).
+    pub async fn wait_final(&self, id: &str) -> serde_json::Value {
+        for _ in 0..600 {
+            let (_, body) = self.get(&self.keys["hr"], id).await;
+            if ["approved", "rejected", "review", "failed"].contains(&body["status"].as_str().unwrap_or("")) {
+                return body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("verification {id} did not finish");
+    }
+
+    /// Files in the media store.
+    pub fn media_files(&self) -> usize {
+        fn count(dir: &Path) -> usize {
+            std::fs::read_dir(dir).map_or(0, |d| {
+                d.filter_map(Result::ok).map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 }).sum()
+            })
+        }
+        count(&self.ctx.settings.storage.media_dir())
+    }
+}

@@ -4,6 +4,8 @@
 mod bad_media;
 mod compare_cli;
 mod engine;
+mod fixtures;
+mod service_flow;
 mod health;
 mod helpers;
 mod real_faces;

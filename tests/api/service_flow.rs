@@ -1,0 +1,164 @@
+//! The whole flow over HTTP on port 0, on SQLite and on PostgreSQL.
+
+use reqwest::Method;
+
+use crate::fixtures::fixtures;
+use crate::helpers::{Db, TestApp, spawn_app};
+
+/// Walks a candidate through every step; returns the verification id.
+async fn run_candidate(app: &TestApp, external_id: &str, document: &[u8], selfie: &[u8]) -> String {
+    let (id, token) = app.created(external_id).await;
+    let (status, session) = app.step(Method::GET, "/v1/candidate/session", &token, None).await;
+    assert_eq!((status, session["next_step"].as_str()), (200, Some("consent")));
+    let (status, body) = app.consent(&token).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, body) = app.step(Method::PUT, "/v1/candidate/document/front", &token, Some(document.to_vec())).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, body) = app.step(Method::PUT, "/v1/candidate/selfie", &token, Some(selfie.to_vec())).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, body) = app.step(Method::POST, "/v1/candidate/submit", &token, None).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("submitted")), "{body}");
+    id
+}
+
+async fn genuine_is_approved_and_impostor_is_not(db: Db) {
+    let Some(f) = fixtures() else { return };
+    let Some(app) = spawn_app(db).await else { return };
+
+    let genuine = run_candidate(&app, "cand-genuine", &f.document, &f.genuine_selfie).await;
+    let impostor = run_candidate(&app, "cand-impostor", &f.document, &f.impostor_selfie).await;
+
+    let approved = app.wait_final(&genuine).await;
+    assert_eq!(approved["status"], "approved", "{approved}");
+    assert_eq!(approved["decision"], "approve");
+    let similarity = approved["results"]["face_match"]["similarity"].as_f64().unwrap();
+    assert!(similarity > 0.5, "{approved}");
+    assert_eq!(approved["media"].as_array().unwrap().len(), 2);
+    assert!(!approved.to_string().contains("embedding"));
+
+    let refused = app.wait_final(&impostor).await;
+    assert!(["rejected", "review"].contains(&refused["status"].as_str().unwrap()), "{refused}");
+    assert!(refused["reasons"].as_array().unwrap().iter().any(|r| r == "face_mismatch" || r == "face_match_borderline"), "{refused}");
+    eprintln!("{db:?}: genuine similarity {similarity:.3}; impostor {}", refused["results"]["face_match"]["similarity"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_to_end_on_sqlite() {
+    genuine_is_approved_and_impostor_is_not(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_to_end_on_postgres() {
+    genuine_is_approved_and_impostor_is_not(Db::Postgres).await;
+}
+
+async fn steps_are_ordered_and_tokens_single_use(db: Db) {
+    let Some(app) = spawn_app(db).await else { return };
+    let (_, first) = app.created("cand-order").await;
+    let (status, body) = app.step(Method::POST, "/v1/candidate/submit", &first, None).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("step_out_of_order")));
+    let (status, body) = app.consent(&first).await;
+    assert_eq!(status, 200);
+    let second = body["token"].as_str().unwrap().to_owned();
+    // The spent token no longer opens the session.
+    let (status, body) = app.consent(&first).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("candidate_token_invalid")));
+    let (status, _) = app.step(Method::GET, "/v1/candidate/session", &first, None).await;
+    assert_eq!(status, 401);
+    let (status, body) = app.step(Method::GET, "/v1/candidate/session", &second, None).await;
+    assert_eq!((status, body["next_step"].as_str()), (200, Some("upload_document")));
+    // An HR key is not a candidate token.
+    let (status, _) = app.step(Method::GET, "/v1/candidate/session", &app.keys["hr"], None).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steps_are_ordered_and_tokens_single_use_on_sqlite() {
+    steps_are_ordered_and_tokens_single_use(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steps_are_ordered_and_tokens_single_use_on_postgres() {
+    steps_are_ordered_and_tokens_single_use(Db::Postgres).await;
+}
+
+async fn idempotency(db: Db) {
+    let Some(app) = spawn_app(db).await else { return };
+    let body = crate::helpers::claims_json("cand-idem");
+    let send = |body: serde_json::Value| {
+        app.http.post(app.url("/v1/verifications")).bearer_auth(&app.keys["hr"]).header("Idempotency-Key", "req-42").json(&body).send()
+    };
+    let first = send(body.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: serde_json::Value = first.json().await.unwrap();
+    let again = send(body.clone()).await.unwrap();
+    assert_eq!(again.status(), 200);
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!((&first["id"], &first["candidate_url"]), (&again["id"], &again["candidate_url"]));
+    let mut changed = body;
+    changed["external_id"] = "someone-else".into();
+    let conflict = send(changed).await.unwrap();
+    assert_eq!(conflict.status(), 409);
+    let list: serde_json::Value =
+        app.http.get(app.url("/v1/verifications")).bearer_auth(&app.keys["hr"]).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "one verification, not three");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_key_replays_on_sqlite() {
+    idempotency(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_key_replays_on_postgres() {
+    idempotency(Db::Postgres).await;
+}
+
+async fn listing(db: Db) {
+    let Some(app) = spawn_app(db).await else { return };
+    for i in 0..5 {
+        app.created(&format!("cand-{i}")).await;
+    }
+    let other = app.create(&app.keys["other"], &crate::helpers::claims_json("globex-1")).await;
+    assert_eq!(other.status(), 201);
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = app.url("/v1/verifications?limit=2");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: serde_json::Value = app.http.get(url).bearer_auth(&app.keys["hr"]).send().await.unwrap().json().await.unwrap();
+        seen.extend(page["items"].as_array().unwrap().iter().map(|v| v["external_id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["cand-0", "cand-1", "cand-2", "cand-3", "cand-4"], "own organisation only, each once");
+    let filtered: serde_json::Value = app
+        .http
+        .get(app.url("/v1/verifications?external_id=cand-3&status=created"))
+        .bearer_auth(&app.keys["reviewer"])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_paginates_within_the_organisation_on_sqlite() {
+    listing(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_paginates_within_the_organisation_on_postgres() {
+    listing(Db::Postgres).await;
+}
