@@ -120,7 +120,7 @@ pub async fn fresh_postgres() -> Option<String> {
     SWEPT
         .get_or_init(|| async {
             let mut sweep = sqlx::AnyConnection::connect(&base).await.expect("connect");
-            let old: Vec<(String,)> = sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'idgate_test_%'")
+            let old: Vec<(String,)> = sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname LIKE 'idgate_test_%'")
                 .fetch_all(&mut sweep)
                 .await
                 .unwrap_or_default();
