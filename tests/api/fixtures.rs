@@ -30,9 +30,24 @@ fn id_card(photo: &Path) -> Vec<u8> {
     imgproc::resize(&portrait, &mut resized, size, 0.0, 0.0, imgproc::INTER_AREA).unwrap();
     let mut roi = Mat::roi_mut(&mut card, Rect::new(40, 160, size.width, size.height)).unwrap();
     resized.copy_to(&mut roi).unwrap();
-    for (i, line) in ["IDENTITY CARD", "Surname: TESTCANDIDATE", "Given names: LEONARDO", "Born: 11.11.1974", "No. X00000001"].iter().enumerate() {
+    for (i, line) in
+        ["IDENTITY CARD", "Surname: TESTCANDIDATE", "Given names: LEONARDO", "Born: 11.11.1974", "No. X00000001"]
+            .iter()
+            .enumerate()
+    {
         let at = Point::new(if i == 0 { 40 } else { 340 }, if i == 0 { 90 } else { 170 + 60 * i as i32 });
-        imgproc::put_text(&mut card, line, at, imgproc::FONT_HERSHEY_SIMPLEX, 1.0, Scalar::new(40.0, 40.0, 40.0, 0.0), 2, imgproc::LINE_AA, false).unwrap();
+        imgproc::put_text(
+            &mut card,
+            line,
+            at,
+            imgproc::FONT_HERSHEY_SIMPLEX,
+            1.0,
+            Scalar::new(40.0, 40.0, 40.0, 0.0),
+            2,
+            imgproc::LINE_AA,
+            false,
+        )
+        .unwrap();
     }
     encode(".jpg", &card)
 }
@@ -47,7 +62,12 @@ fn slideshow(photos: &[&Path], out: &Path) -> Vec<u8> {
         .map(|i| format!("[{i}]scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=15[v{i}];"))
         .collect();
     let inputs: String = (0..photos.len()).map(|i| format!("[v{i}]")).collect();
-    args.extend(["-filter_complex".into(), format!("{scaled}{inputs}concat=n={}:v=1:a=0[out]", photos.len()), "-map".into(), "[out]".into()]);
+    args.extend([
+        "-filter_complex".into(),
+        format!("{scaled}{inputs}concat=n={}:v=1:a=0[out]", photos.len()),
+        "-map".into(),
+        "[out]".into(),
+    ]);
     args.extend(["-c:v", "libvpx", "-b:v", "800k", "-threads", "1"].map(String::from));
     args.push(out.to_str().unwrap().to_owned());
     ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>());

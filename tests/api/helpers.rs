@@ -120,10 +120,11 @@ pub async fn fresh_postgres() -> Option<String> {
     SWEPT
         .get_or_init(|| async {
             let mut sweep = sqlx::AnyConnection::connect(&base).await.expect("connect");
-            let old: Vec<(String,)> = sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname LIKE 'idgate_test_%'")
-                .fetch_all(&mut sweep)
-                .await
-                .unwrap_or_default();
+            let old: Vec<(String,)> =
+                sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname LIKE 'idgate_test_%'")
+                    .fetch_all(&mut sweep)
+                    .await
+                    .unwrap_or_default();
             for (db,) in old {
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut sweep).await;
             }
@@ -158,7 +159,10 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut idgate::config::Sett
         ("acme", Role::Admin, "admin"),
         ("globex", Role::Hr, "other"),
     ] {
-        ctx.store.ensure_organisation(org, &ctx.sealer.seal(b"whsec_test", &format!("webhook:{org}")).unwrap(), now).await.unwrap();
+        ctx.store
+            .ensure_organisation(org, &ctx.sealer.seal(b"whsec_test", &format!("webhook:{org}")).unwrap(), now)
+            .await
+            .unwrap();
         let key = api_key::generate().unwrap();
         ctx.store.insert_api_key(&key.prefix, &key.hash, org, role.as_str(), now).await.unwrap();
         keys.insert(name, key.key);
@@ -206,7 +210,13 @@ impl TestApp {
     }
 
     /// A candidate step; returns (status, body).
-    pub async fn step(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Vec<u8>>) -> (u16, serde_json::Value) {
+    pub async fn step(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Vec<u8>>,
+    ) -> (u16, serde_json::Value) {
         let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
         if let Some(body) = body {
             req = req.body(body);

@@ -41,8 +41,14 @@ async fn genuine_is_approved_and_impostor_is_not(db: Db) {
 
     let refused = app.wait_final(&impostor).await;
     assert!(["rejected", "review"].contains(&refused["status"].as_str().unwrap()), "{refused}");
-    assert!(refused["reasons"].as_array().unwrap().iter().any(|r| r == "face_mismatch" || r == "face_match_borderline"), "{refused}");
-    eprintln!("{db:?}: genuine similarity {similarity:.3}; impostor {}", refused["results"]["face_match"]["similarity"]);
+    assert!(
+        refused["reasons"].as_array().unwrap().iter().any(|r| r == "face_mismatch" || r == "face_match_borderline"),
+        "{refused}"
+    );
+    eprintln!(
+        "{db:?}: genuine similarity {similarity:.3}; impostor {}",
+        refused["results"]["face_match"]["similarity"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,7 +95,12 @@ async fn idempotency(db: Db) {
     let Some(app) = spawn_app(db).await else { return };
     let body = crate::helpers::claims_json("cand-idem");
     let send = |body: serde_json::Value| {
-        app.http.post(app.url("/v1/verifications")).bearer_auth(&app.keys["hr"]).header("Idempotency-Key", "req-42").json(&body).send()
+        app.http
+            .post(app.url("/v1/verifications"))
+            .bearer_auth(&app.keys["hr"])
+            .header("Idempotency-Key", "req-42")
+            .json(&body)
+            .send()
     };
     let first = send(body.clone()).await.unwrap();
     assert_eq!(first.status(), 201);
@@ -102,8 +113,16 @@ async fn idempotency(db: Db) {
     changed["external_id"] = "someone-else".into();
     let conflict = send(changed).await.unwrap();
     assert_eq!(conflict.status(), 409);
-    let list: serde_json::Value =
-        app.http.get(app.url("/v1/verifications")).bearer_auth(&app.keys["hr"]).send().await.unwrap().json().await.unwrap();
+    let list: serde_json::Value = app
+        .http
+        .get(app.url("/v1/verifications"))
+        .bearer_auth(&app.keys["hr"])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "one verification, not three");
 }
 
@@ -131,7 +150,8 @@ async fn listing(db: Db) {
         if let Some(c) = &cursor {
             url.push_str(&format!("&cursor={c}"));
         }
-        let page: serde_json::Value = app.http.get(url).bearer_auth(&app.keys["hr"]).send().await.unwrap().json().await.unwrap();
+        let page: serde_json::Value =
+            app.http.get(url).bearer_auth(&app.keys["hr"]).send().await.unwrap().json().await.unwrap();
         seen.extend(page["items"].as_array().unwrap().iter().map(|v| v["external_id"].as_str().unwrap().to_owned()));
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
