@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::crypto::aead::Sealer;
 use crate::crypto::master_key::{KeyError, MasterKey};
 use crate::engine::{Engine, EngineError};
+use crate::metrics::{Metrics, MetricsError};
 use crate::storage::objects::{MediaStore, MediaStoreError};
 use crate::storage::{StorageError, Store};
 
@@ -22,6 +23,8 @@ pub enum StartError {
     Media(#[from] MediaStoreError),
     #[error("face engine")]
     Engine(#[from] EngineError),
+    #[error("metrics")]
+    Metrics(#[from] MetricsError),
 }
 
 #[derive(Clone)]
@@ -32,6 +35,7 @@ pub struct Context {
     pub sealer: Sealer,
     pub engine: Arc<Engine>,
     pub clock: SharedClock,
+    pub metrics: Metrics,
 }
 
 impl Context {
@@ -50,7 +54,7 @@ impl Context {
         let store = open_store(&settings).await?;
         let sealer = Sealer::new(&master_key(&settings)?);
         let media = MediaStore::local(&settings.storage.media_dir(), sealer.clone())?;
-        Ok(Self { settings: Arc::new(settings), store, media, sealer, engine, clock })
+        Ok(Self { settings: Arc::new(settings), store, media, sealer, engine, clock, metrics: Metrics::new()? })
     }
 }
 

@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod metrics;
 pub mod pipeline;
 pub mod startup;
 pub mod storage;

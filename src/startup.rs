@@ -6,7 +6,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
 use crate::context::Context;
-use crate::http::{auth, candidate, health, hr, problem};
+use crate::http::{auth, candidate, health, hr, openapi, problem};
 
 pub struct Application {
     port: u16,
@@ -29,6 +29,9 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .app_data(web::PayloadConfig::default().limit(ctx.settings.uploads.max_selfie_bytes as usize))
             .service(health::healthz)
             .service(health::readyz)
+            .service(health::metrics)
+            .service(openapi::document)
+            .service(openapi::browser)
             .service(hr::verifications::create)
             .service(hr::verifications::list)
             .service(hr::verifications::get_one)
@@ -47,7 +50,11 @@ impl Application {
         let listener = TcpListener::bind(ctx.settings.server.bind)?;
         let port = listener.local_addr()?.port();
         let routes = configure(ctx);
-        let server = HttpServer::new(move || App::new().configure(routes.clone())).listen(listener)?.run();
+        let server = HttpServer::new(move || {
+            App::new().wrap(actix_web::middleware::from_fn(crate::http::trace::trace)).configure(routes.clone())
+        })
+        .listen(listener)?
+        .run();
         Ok(Self { port, server })
     }
 

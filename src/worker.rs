@@ -72,6 +72,7 @@ async fn process(
     let now = ctx.clock.now();
     match result {
         Ok(results) => {
+            record_metrics(ctx, &results);
             let reasons = serde_json::to_string(&results.decision.reasons)?;
             let json = serde_json::to_string(&results)?;
             let decision = serde_json::to_value(results.decision.decision)?;
@@ -98,6 +99,16 @@ async fn process(
         }
     }
     Ok(())
+}
+
+fn record_metrics(ctx: &Context, results: &pipeline::StageResults) {
+    if let pipeline::StageOutcome::Done(face) = &results.face_match {
+        let t = &face.timings_ms;
+        for (stage, ms) in [("face_match", t.total), ("decode", t.decode), ("detect", t.detect), ("embed", t.embed)] {
+            ctx.metrics.stage(stage, ms / 1e3);
+        }
+    }
+    ctx.metrics.decision(results.decision.decision.status().as_str());
 }
 
 /// `base · 2^(attempt−1)`, ±25 % jitter.

@@ -24,3 +24,10 @@ pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
         }
     }
 }
+
+/// Prometheus text exposition.
+#[get("/metrics")]
+pub async fn metrics(ctx: web::Data<Context>) -> HttpResponse {
+    let depth = ctx.store.queue_depth().await.unwrap_or(-1);
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(ctx.metrics.render(depth))
+}

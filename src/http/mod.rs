@@ -4,4 +4,6 @@ pub mod auth;
 pub mod candidate;
 pub mod health;
 pub mod hr;
+pub mod openapi;
 pub mod problem;
+pub mod trace;

@@ -21,3 +21,47 @@ async fn unknown_paths_are_problem_json_404s() {
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["code"], "not_found");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_documents_every_endpoint_and_its_errors() {
+    let app = spawn_app(Db::Sqlite).await.unwrap();
+    let spec: serde_json::Value = app.http.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"), "{}", spec["openapi"]);
+    let paths = spec["paths"].as_object().unwrap();
+    for path in [
+        "/v1/verifications",
+        "/v1/verifications/{id}",
+        "/v1/candidate/session",
+        "/v1/candidate/consent",
+        "/v1/candidate/document/{side}",
+        "/v1/candidate/selfie",
+        "/v1/candidate/submit",
+    ] {
+        let item = paths.get(path).unwrap_or_else(|| panic!("{path} undocumented"));
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            assert!(responses.keys().any(|code| code.starts_with('4')), "{method} {path} documents no error");
+        }
+    }
+    assert!(spec["components"]["schemas"]["Problem"].is_object());
+    let docs = app.http.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("/openapi.json"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = spawn_app(Db::Sqlite).await.unwrap();
+    let (id, _) = app.created("metrics-1").await;
+    let _ = app.get(&app.keys["hr"], &id).await;
+    let resp = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert!(resp.headers().contains_key("x-request-id"));
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains(r#"idgate_http_requests_total{method="POST",route="/v1/verifications",status="201"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"route="/v1/verifications/{id}",status="200"} 1"#), "{text}");
+    assert!(text.contains("idgate_job_queue_depth 0"), "{text}");
+    assert!(text.contains("idgate_http_request_duration_seconds_bucket"), "{text}");
+}

@@ -1,0 +1,54 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, and a small browser
+//! for it at `/docs` (plain HTML and JavaScript shipped in the binary; nothing fetched).
+
+use actix_web::{HttpResponse, get};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{candidate, hr, problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "idgate", description = "Identity verification for remote hiring: HR API and candidate steps. \
+        Errors are RFC 9457 problem+json with a stable `code`."),
+    paths(
+        hr::verifications::create, hr::verifications::get_one, hr::verifications::list,
+        candidate::session::session, candidate::session::consent, candidate::session::document,
+        candidate::session::selfie, candidate::session::submit,
+    ),
+    components(schemas(problem::Problem, hr::verifications::CreateVerification, hr::verifications::Created,
+        hr::verifications::Page, candidate::session::SessionView, candidate::session::StepDone,
+        candidate::session::ConsentRequest)),
+    modifiers(&Security),
+    tags((name = "hr", description = "For HR systems, with an API key"),
+         (name = "candidate", description = "For the candidate, with the link's token"))
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        let bearer = |description: &str| {
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(description)).build(),
+            )
+        };
+        components.add_security_scheme("api_key", bearer("An HR API key: `idg_XXXXXXXX_…` (`idgate apikey create`)."));
+        components.add_security_scheme(
+            "candidate_token",
+            bearer("The token from the candidate link; each step returns the next one."),
+        );
+    }
+}
+
+#[get("/openapi.json")]
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+#[get("/docs")]
+pub async fn browser() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(include_str!("../../web/docs.html"))
+}

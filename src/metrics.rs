@@ -1,0 +1,71 @@
+//! Prometheus metrics: requests by route and status, latencies, pipeline stage durations,
+//! decisions by outcome; the job queue depth is read from the database at scrape time.
+
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    stages: HistogramVec,
+    decisions: IntCounterVec,
+    queue_depth: IntGauge,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("metrics registry")]
+pub struct MetricsError(#[from] prometheus::Error);
+
+impl Metrics {
+    pub fn new() -> Result<Self, MetricsError> {
+        let registry = Registry::new_custom(Some("idgate".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by route, method and status"),
+            &["route", "method", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route")
+                .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]),
+            &["route", "method"],
+        )?;
+        let stages = HistogramVec::new(
+            HistogramOpts::new("pipeline_stage_duration_seconds", "Pipeline stage durations")
+                .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            &["stage"],
+        )?;
+        let decisions = IntCounterVec::new(Opts::new("decisions_total", "Pipeline outcomes"), &["outcome"])?;
+        let queue_depth = IntGauge::new("job_queue_depth", "Jobs queued or running")?;
+        for c in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(stages.clone()),
+            Box::new(decisions.clone()),
+            Box::new(queue_depth.clone()),
+        ] {
+            registry.register(c)?;
+        }
+        Ok(Self { registry, requests, latency, stages, decisions, queue_depth })
+    }
+
+    pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
+        self.latency.with_label_values(&[route, method]).observe(seconds);
+    }
+
+    pub fn stage(&self, stage: &str, seconds: f64) {
+        self.stages.with_label_values(&[stage]).observe(seconds);
+    }
+
+    pub fn decision(&self, outcome: &str) {
+        self.decisions.with_label_values(&[outcome]).inc();
+    }
+
+    /// The text exposition, with the queue depth set first.
+    pub fn render(&self, queue_depth: i64) -> String {
+        self.queue_depth.set(queue_depth);
+        let mut out = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
