@@ -284,4 +284,11 @@ impl Store {
             .await?;
         Ok(row.try_get(0)?)
     }
+
+    /// (status, attempts) of every job of a verification, oldest first.
+    pub async fn jobs_of(&self, verification: &str) -> Result<Vec<(String, i64)>, StorageError> {
+        let q = self.sql("SELECT status, attempts FROM jobs WHERE verification_id = ? ORDER BY created_at, id");
+        let rows = sqlx::query(&q).bind(verification).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
 }

@@ -9,5 +9,6 @@ mod engine;
 mod fixtures;
 mod health;
 mod helpers;
+mod processes;
 mod real_faces;
 mod service_flow;
