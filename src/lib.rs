@@ -17,4 +17,5 @@ pub mod pipeline;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod webhook;
 pub mod worker;

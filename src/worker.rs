@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::context::Context;
 use crate::domain::verification::Status;
@@ -13,14 +14,18 @@ use crate::pipeline::decision::DecisionPolicy;
 use crate::pipeline::{self, CaseFiles};
 use crate::storage::{ClaimedJob, JobKind, Outcome};
 
-/// Runs `count` workers until `stop` turns true.
+/// Runs `count` pipeline workers and (when `count` > 0) one webhook sender until `stop`
+/// turns true.
 pub async fn run(ctx: Context, count: usize, stop: watch::Receiver<bool>) {
-    let tasks: Vec<_> = (0..count)
+    let mut tasks: Vec<_> = (0..count)
         .map(|n| {
             let (ctx, stop) = (ctx.clone(), stop.clone());
             tokio::spawn(async move { worker_loop(ctx, format!("{}-{n}", uuid::Uuid::new_v4()), stop).await })
         })
         .collect();
+    if count > 0 {
+        tasks.push(tokio::spawn(webhook_loop(ctx.clone(), format!("{}-webhooks", uuid::Uuid::new_v4()), stop.clone())));
+    }
     for task in tasks {
         let _ = task.await;
     }
@@ -42,6 +47,58 @@ async fn worker_loop(ctx: Context, worker: String, mut stop: watch::Receiver<boo
             _ = stop.changed() => {}
         }
     }
+}
+
+async fn webhook_loop(ctx: Context, worker: String, mut stop: watch::Receiver<bool>) {
+    let poll = Duration::from_millis(ctx.settings.jobs.poll_millis);
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default();
+    while !*stop.borrow() {
+        match webhook_step(&ctx, &http, &worker).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %crate::telemetry::error_chain(&*e), "webhook step failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+async fn webhook_step(
+    ctx: &Context,
+    http: &reqwest::Client,
+    worker: &str,
+) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+    let now = ctx.clock.now();
+    ctx.store.fail_exhausted(JobKind::Webhook, now).await?;
+    let lease = Duration::from_secs(ctx.settings.jobs.lease_seconds);
+    let Some(job) = ctx.store.claim_job(JobKind::Webhook, worker, now, now.plus(lease)).await? else {
+        return Ok(false);
+    };
+    let span =
+        tracing::info_span!("webhook", job = %job.id, verification = %job.verification_id, attempt = job.attempts);
+    async {
+        let now = ctx.clock.now();
+        match crate::webhook::deliver(ctx, http, &job).await {
+            Ok(()) => {
+                ctx.store.close_job(&job.id, worker, None, now).await?;
+            }
+            Err(e) if job.attempts < job.max_attempts => {
+                let delay = backoff(ctx.settings.jobs.backoff_seconds, job.attempts);
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "webhook delivery failed, will retry");
+                ctx.store.retry_job(&job.id, worker, now.plus(delay), &e, now).await?;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "webhook delivery failed for good");
+                ctx.store.close_job(&job.id, worker, Some(&e), now).await?;
+            }
+        }
+        Ok::<_, crate::storage::StorageError>(())
+    }
+    .instrument(span)
+    .await?;
+    Ok(true)
 }
 
 /// One round: fail exhausted jobs, claim one and run it. True when a job was run.
@@ -164,13 +221,12 @@ async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pipeline::Sta
     };
     let engine = ctx.engine.clone();
     let span = tracing::Span::current();
-    let results = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         let results = pipeline::run(&engine, &case, policy).map_err(|e| crate::telemetry::error_chain(&e));
         drop((document, selfie));
         results
     })
     .await
-    .map_err(|e| e.to_string())?;
-    results
+    .map_err(|e| e.to_string())?
 }

@@ -310,7 +310,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(fn(&mut RawClaims), &str, &str)> = vec![
+        type Case = (fn(&mut RawClaims), &'static str, &'static str);
+        let cases: Vec<Case> = vec![
             (|r| r.birth_date = "28/02/1990".into(), "birth_date", "date_yyyy_mm_dd"),
             (|r| r.birth_date = "2030-01-01".into(), "birth_date", "in_the_future"),
             (|r| r.email = "not-an-email".into(), "email", "invalid_email"),

@@ -44,7 +44,36 @@ pub struct Outcome<'a> {
     pub results: &'a str,
 }
 
+/// Status-change webhooks are queued in the same transaction as the change (an outbox in
+/// the jobs table), and only for verifications with a callback URL.
+pub(crate) const WEBHOOK_ATTEMPTS: i64 = 8;
+
 impl Store {
+    pub(crate) async fn queue_webhook(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        verification: &str,
+        status: Status,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        let q = self.sql(
+            "INSERT INTO jobs (id, kind, verification_id, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
+             SELECT ?, 'webhook', id, ?, 'queued', 0, ?, ?, ?, ? FROM verifications WHERE id = ? AND callback_url IS NOT NULL",
+        );
+        let payload = serde_json::json!({ "status": status.as_str() }).to_string();
+        sqlx::query(&q)
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(payload)
+            .bind(WEBHOOK_ATTEMPTS)
+            .bind(now.millis())
+            .bind(now.millis())
+            .bind(now.millis())
+            .bind(verification)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// Moves a verification from `selfie_uploaded` to `submitted` (token rotated) and queues
     /// its pipeline job, atomically. False when the step is out of order or the token stale.
     pub async fn submit(
@@ -67,6 +96,7 @@ impl Store {
             return Ok(false);
         }
         self.insert_job(&mut tx, job_id, JobKind::Pipeline, id, "{}", max_attempts, now).await?;
+        self.queue_webhook(&mut tx, id, Status::Submitted, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -245,6 +275,7 @@ impl Store {
             .bind(verification)
             .execute(&mut **tx)
             .await?;
+        self.queue_webhook(tx, verification, outcome.status, now).await?;
         Ok(())
     }
 

@@ -9,6 +9,7 @@ mod jobs;
 mod media;
 pub mod objects;
 mod verifications;
+mod webhooks;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -20,7 +21,8 @@ use sqlx::{AnyPool, Executor};
 pub use api_keys::ApiKeyRecord;
 pub use jobs::{ClaimedJob, JobKind, Outcome};
 pub use media::MediaRecord;
-pub use verifications::{ListFilter, NewVerification, VerificationRecord};
+pub use verifications::{ListFilter, NewVerification, StepChange, VerificationRecord};
+pub use webhooks::WebhookAttempt;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

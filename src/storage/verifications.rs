@@ -50,6 +50,17 @@ pub struct VerificationRecord {
     pub sealed_link: Vec<u8>,
 }
 
+/// A candidate step as a compare-and-set: from `from` with the `presented` token digest to
+/// `to` with the `next` one.
+#[derive(Debug, Clone, Copy)]
+pub struct StepChange<'a> {
+    pub id: &'a str,
+    pub from: Status,
+    pub to: Status,
+    pub presented: &'a str,
+    pub next: &'a str,
+}
+
 /// Filters for listing an organisation's verifications, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
@@ -175,19 +186,17 @@ impl Store {
     /// (a replayed token or a concurrent step).
     pub async fn advance(
         &self,
-        id: &str,
-        from: Status,
-        to: Status,
-        presented_digest: &str,
-        next_digest: &str,
+        step: StepChange<'_>,
         consent: Option<(&str, Timestamp)>,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
+        let StepChange { id, from, to, presented: presented_digest, next: next_digest } = step;
         let (version, at) = consent.map_or((None, None), |(v, t)| (Some(v.to_owned()), Some(t.millis())));
         let q = self.sql(
             "UPDATE verifications SET status = ?, token_digest = ?, consent_version = COALESCE(?, consent_version), \
              consent_at = COALESCE(?, consent_at), updated_at = ? WHERE id = ? AND status = ? AND token_digest = ?",
         );
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(&q)
             .bind(to.as_str())
             .bind(next_digest)
@@ -197,24 +206,26 @@ impl Store {
             .bind(id)
             .bind(from.as_str())
             .bind(presented_digest)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        self.queue_webhook(&mut tx, id, to, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Records an upload and applies its step in one transaction (nothing is written when
     /// the step is refused).
-    #[allow(clippy::too_many_arguments)]
     pub async fn record_upload(
         &self,
-        id: &str,
-        from: Status,
-        to: Status,
-        presented_digest: &str,
-        next_digest: &str,
+        step: StepChange<'_>,
         media: &super::MediaRecord,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
+        let StepChange { id, from, to, presented: presented_digest, next: next_digest } = step;
         let mut tx = self.pool.begin().await?;
         let q = self.sql("UPDATE verifications SET status = ?, token_digest = ?, updated_at = ? WHERE id = ? AND status = ? AND token_digest = ?");
         let moved = sqlx::query(&q)
@@ -231,6 +242,9 @@ impl Store {
             return Ok(false);
         }
         self.put_media(&mut tx, id, media, now).await?;
+        if from != to {
+            self.queue_webhook(&mut tx, id, to, now).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

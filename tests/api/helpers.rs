@@ -88,6 +88,9 @@ pub enum Db {
     Postgres,
 }
 
+/// The webhook secret of every test organisation.
+pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
 /// A running service on port 0 with its own fresh database and data directory.
 pub struct TestApp {
     pub base: String,
@@ -95,7 +98,7 @@ pub struct TestApp {
     pub ctx: Context,
     /// API keys of organisation `acme` by role, plus `other` (hr of organisation `globex`).
     pub keys: HashMap<&'static str, String>,
-    pub dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
@@ -160,7 +163,11 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut idgate::config::Sett
         ("globex", Role::Hr, "other"),
     ] {
         ctx.store
-            .ensure_organisation(org, &ctx.sealer.seal(b"whsec_test", &format!("webhook:{org}")).unwrap(), now)
+            .ensure_organisation(
+                org,
+                &ctx.sealer.seal(WEBHOOK_SECRET.as_bytes(), &format!("webhook:{org}")).unwrap(),
+                now,
+            )
             .await
             .unwrap();
         let key = api_key::generate().unwrap();
@@ -172,7 +179,7 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut idgate::config::Sett
     let app = Application::build(ctx.clone()).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
-    Some(TestApp { base, http: reqwest::Client::new(), ctx, keys, dir, stop })
+    Some(TestApp { base, http: reqwest::Client::new(), ctx, keys, _dir: dir, stop })
 }
 
 pub async fn spawn_app(db: Db) -> Option<TestApp> {

@@ -12,3 +12,4 @@ mod helpers;
 mod processes;
 mod real_faces;
 mod service_flow;
+mod webhooks;

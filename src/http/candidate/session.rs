@@ -11,7 +11,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::verification::{Status, Step};
 use crate::http::auth::Candidate;
 use crate::http::problem::ApiError;
-use crate::storage::MediaRecord;
+use crate::storage::{MediaRecord, StepChange};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
@@ -94,11 +94,8 @@ pub async fn consent(
     let next = secret_token::generate();
     let v = &candidate.verification;
     let consent = Some((body.consent_version.as_str(), now));
-    let moved = ctx
-        .store
-        .advance(&v.id, v.status, to, &candidate.presented, &next.digest, consent, now)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let step = StepChange { id: &v.id, from: v.status, to, presented: &candidate.presented, next: &next.digest };
+    let moved = ctx.store.advance(step, consent, now).await.map_err(|e| ApiError::internal(&e))?;
     if !moved {
         return Err(ApiError::CandidateToken);
     }
@@ -129,7 +126,8 @@ async fn upload(
     let context = format!("media:{}:{kind}", v.id);
     ctx.media.put(&record.object_key, &context, &bytes).await.map_err(|e| ApiError::internal(&e))?;
     let next = secret_token::generate();
-    let stored = ctx.store.record_upload(&v.id, v.status, to, &candidate.presented, &next.digest, &record, now).await;
+    let step = StepChange { id: &v.id, from: v.status, to, presented: &candidate.presented, next: &next.digest };
+    let stored = ctx.store.record_upload(step, &record, now).await;
     if !matches!(stored, Ok(true)) {
         // Refused or failed: the object must not outlive the attempt.
         let _ = ctx.media.delete(&record.object_key).await;
