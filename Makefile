@@ -20,6 +20,7 @@ test: setup
 
 bench: setup
 	$(CARGO) bench --locked --bench face_pipeline
+	IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) bench --locked --bench service
 
 lint:
 	$(CARGO) fmt --check
