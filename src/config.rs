@@ -62,8 +62,11 @@ pub struct StorageSettings {
     /// `sqlite://…` or `postgres://…`; default: SQLite at `data_dir/idgate.db`. A secret
     /// (it may hold a password).
     pub database_url: Option<Secret>,
-    /// Where sealed media is stored; default `data_dir/media`.
+    /// Where sealed media is stored on disk; default `data_dir/media`.
     pub media_dir: Option<PathBuf>,
+    /// Store media in an S3-compatible bucket instead: `s3://bucket/prefix` (credentials
+    /// from the standard AWS_* variables).
+    pub media_url: Option<String>,
     pub max_connections: u32,
     /// AES-256 master key in base64 (IDGATE_MASTER_KEY); default: generated once into
     /// `data_dir/master.key` (mode 0600).
@@ -76,6 +79,7 @@ impl Default for StorageSettings {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             media_dir: None,
+            media_url: None,
             max_connections: 16,
             master_key: None,
         }
@@ -243,6 +247,9 @@ impl Settings {
         if let Some(v) = var("IDGATE_MASTER_KEY") {
             self.storage.master_key = Some(Secret(v));
         }
+        if let Some(v) = var("IDGATE_MEDIA_URL") {
+            self.storage.media_url = Some(v);
+        }
         if let Some(v) = var("IDGATE_PUBLIC_URL") {
             self.candidate.public_url = v;
         }
@@ -271,6 +278,9 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "storage.database_url must start with sqlite:, postgres:// or postgresql://",
             ));
+        }
+        if self.storage.media_url.as_deref().is_some_and(|u| !u.starts_with("s3://")) {
+            return Err(ConfigError::Invalid("storage.media_url must be an s3://bucket/prefix URL"));
         }
         if url::Url::parse(&self.candidate.public_url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
             return Err(ConfigError::Invalid("candidate.public_url must be an http(s) URL"));

@@ -53,7 +53,10 @@ impl Context {
     pub async fn with_engine(settings: Settings, clock: SharedClock, engine: Arc<Engine>) -> Result<Self, StartError> {
         let store = open_store(&settings).await?;
         let sealer = Sealer::new(&master_key(&settings)?);
-        let media = MediaStore::local(&settings.storage.media_dir(), sealer.clone())?;
+        let media = match &settings.storage.media_url {
+            Some(url) => MediaStore::s3(url, sealer.clone())?,
+            None => MediaStore::local(&settings.storage.media_dir(), sealer.clone())?,
+        };
         Ok(Self { settings: Arc::new(settings), store, media, sealer, engine, clock, metrics: Metrics::new()? })
     }
 }
