@@ -140,6 +140,15 @@ pub async fn fresh_postgres() -> Option<String> {
 
 /// Starts the real application (routes, workers) with `tweak` applied to the settings.
 pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut idgate::config::Settings)) -> Option<TestApp> {
+    spawn_app_clocked(db, tweak, std::sync::Arc::new(SystemClock)).await
+}
+
+/// As `spawn_app_with`, on a clock the test controls.
+pub async fn spawn_app_clocked(
+    db: Db,
+    tweak: impl FnOnce(&mut idgate::config::Settings),
+    clock: idgate::clock::SharedClock,
+) -> Option<TestApp> {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = idgate::config::Settings::load(None).unwrap();
     settings.server.bind = "127.0.0.1:0".parse().unwrap();
@@ -152,7 +161,7 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut idgate::config::Sett
     settings.jobs.backoff_seconds = 1;
     tweak(&mut settings);
     let workers = settings.jobs.workers;
-    let ctx = Context::with_engine(settings, std::sync::Arc::new(SystemClock), engine()).await.unwrap();
+    let ctx = Context::with_engine(settings, clock, engine()).await.unwrap();
     let mut keys = HashMap::new();
     let now = ctx.clock.now();
     for (org, role, name) in [

@@ -237,3 +237,25 @@ async fn a_worker_killed_mid_job_loses_nothing() {
         "one job, done once, on its second attempt"
     );
 }
+
+#[test]
+fn invalid_configuration_stops_start_up_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("idgate.toml"), "").unwrap();
+    for (name, value) in
+        [("IDGATE_BIND", "nowhere"), ("IDGATE_DATABASE_URL", "mysql://db/x"), ("IDGATE_MASTER_KEY", "short")]
+    {
+        let out = idgate(dir.path(), None, &["serve"]).env(name, value).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.starts_with('{')).collect();
+        assert_eq!(lines.len(), 1, "{name}: {stderr}");
+        assert!(lines[0].starts_with("idgate: error: "), "{name}: {stderr}");
+        assert!(!stderr.contains(value) || name == "IDGATE_BIND", "{name}: the secret value is not echoed");
+    }
+    let bad_file = dir.path().join("bad.toml");
+    std::fs::write(&bad_file, "[server]\nbnid = 1\n").unwrap();
+    let out = idgate(dir.path(), None, &["serve"]).env("IDGATE_CONFIG", &bad_file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field"), "{}", String::from_utf8_lossy(&out.stderr));
+}

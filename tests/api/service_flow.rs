@@ -182,3 +182,26 @@ async fn listing_paginates_within_the_organisation_on_sqlite() {
 async fn listing_paginates_within_the_organisation_on_postgres() {
     listing(Db::Postgres).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_link_expires() {
+    let clock = idgate::clock::ManualClock::new(
+        idgate::domain::time::Timestamp::parse_rfc3339("2026-11-23T12:00:00Z").unwrap(),
+    );
+    let Some(app) = crate::helpers::spawn_app_clocked(
+        Db::Sqlite,
+        |s| s.candidate.token_ttl_hours = 72,
+        std::sync::Arc::new(clock.clone()),
+    )
+    .await
+    else {
+        return;
+    };
+    let (_, token) = app.created("cand-expiry").await;
+    clock.advance(std::time::Duration::from_secs(71 * 3600));
+    let (status, _) = app.step(Method::GET, "/v1/candidate/session", &token, None).await;
+    assert_eq!(status, 200);
+    clock.advance(std::time::Duration::from_secs(3600));
+    let (status, body) = app.step(Method::GET, "/v1/candidate/session", &token, None).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("candidate_token_invalid")));
+}
