@@ -31,16 +31,21 @@ pub async fn run(ctx: Context, count: usize, stop: watch::Receiver<bool>) {
     }
 }
 
-async fn worker_loop(ctx: Context, worker: String, mut stop: watch::Receiver<bool>) {
+type StepError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Calls `step` until `stop`; sleeps `jobs.poll_millis` whenever it found no work.
+async fn poll_loop<F, Fut>(ctx: &Context, what: &str, mut stop: watch::Receiver<bool>, mut step: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, StepError>>,
+{
     let poll = Duration::from_millis(ctx.settings.jobs.poll_millis);
-    tracing::info!(worker = %worker, "worker started");
+    tracing::info!(what, "worker started");
     while !*stop.borrow() {
-        match step(&ctx, &worker).await {
+        match step().await {
             Ok(true) => continue,
             Ok(false) => {}
-            Err(e) => {
-                tracing::error!(worker = %worker, error = %crate::telemetry::error_chain(&*e), "worker step failed")
-            }
+            Err(e) => tracing::error!(what, error = %crate::telemetry::error_chain(&*e), "worker step failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(poll) => {}
@@ -49,27 +54,16 @@ async fn worker_loop(ctx: Context, worker: String, mut stop: watch::Receiver<boo
     }
 }
 
-async fn webhook_loop(ctx: Context, worker: String, mut stop: watch::Receiver<bool>) {
-    let poll = Duration::from_millis(ctx.settings.jobs.poll_millis);
+async fn worker_loop(ctx: Context, worker: String, stop: watch::Receiver<bool>) {
+    poll_loop(&ctx, "pipeline", stop, || step(&ctx, &worker)).await;
+}
+
+async fn webhook_loop(ctx: Context, worker: String, stop: watch::Receiver<bool>) {
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default();
-    while !*stop.borrow() {
-        match webhook_step(&ctx, &http, &worker).await {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(e) => tracing::error!(error = %crate::telemetry::error_chain(&*e), "webhook step failed"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(poll) => {}
-            _ = stop.changed() => {}
-        }
-    }
+    poll_loop(&ctx, "webhooks", stop, || webhook_step(&ctx, &http, &worker)).await;
 }
 
-async fn webhook_step(
-    ctx: &Context,
-    http: &reqwest::Client,
-    worker: &str,
-) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+async fn webhook_step(ctx: &Context, http: &reqwest::Client, worker: &str) -> Result<bool, StepError> {
     let now = ctx.clock.now();
     ctx.store.fail_exhausted(JobKind::Webhook, now).await?;
     let lease = Duration::from_secs(ctx.settings.jobs.lease_seconds);
@@ -102,7 +96,7 @@ async fn webhook_step(
 }
 
 /// One round: fail exhausted jobs, claim one and run it. True when a job was run.
-async fn step(ctx: &Context, worker: &str) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+async fn step(ctx: &Context, worker: &str) -> Result<bool, StepError> {
     let now = ctx.clock.now();
     for (job, verification) in ctx.store.fail_exhausted(JobKind::Pipeline, now).await? {
         tracing::warn!(job = %job, verification = %verification, "job exhausted its attempts");
@@ -117,11 +111,7 @@ async fn step(ctx: &Context, worker: &str) -> Result<bool, Box<dyn std::error::E
 }
 
 #[tracing::instrument(name = "job", skip_all, fields(job = %job.id, verification = %job.verification_id, attempt = job.attempts))]
-async fn process(
-    ctx: &Context,
-    worker: &str,
-    job: &ClaimedJob,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), StepError> {
     ctx.store.mark_processing(&job.verification_id, ctx.clock.now()).await?;
     let heartbeat = spawn_heartbeat(ctx.clone(), worker.to_owned(), job.id.clone());
     let result = run_pipeline(ctx, &job.verification_id).await;

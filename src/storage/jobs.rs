@@ -6,7 +6,7 @@
 
 use sqlx::Row;
 
-use super::{Backend, StorageError, Store};
+use super::{Backend, StepChange, StorageError, Store};
 use crate::domain::time::Timestamp;
 use crate::domain::verification::Status;
 
@@ -78,42 +78,19 @@ impl Store {
     /// its pipeline job, atomically. False when the step is out of order or the token stale.
     pub async fn submit(
         &self,
-        id: &str,
-        presented: &str,
-        next: &str,
+        step: StepChange<'_>,
         job_id: &str,
         max_attempts: i64,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let mut tx = self.pool.begin().await?;
-        let q = self.sql(
-            "UPDATE verifications SET status = 'submitted', token_digest = ?, updated_at = ? \
-             WHERE id = ? AND status = 'selfie_uploaded' AND token_digest = ?",
-        );
-        let moved = sqlx::query(&q).bind(next).bind(now.millis()).bind(id).bind(presented).execute(&mut *tx).await?;
-        if moved.rows_affected() != 1 {
+        if !self.apply_step(&mut tx, step, None, now).await? {
             tx.rollback().await?;
             return Ok(false);
         }
-        self.insert_job(&mut tx, job_id, JobKind::Pipeline, id, "{}", max_attempts, now).await?;
-        self.queue_webhook(&mut tx, id, Status::Submitted, now).await?;
+        self.insert_job(&mut tx, job_id, JobKind::Pipeline, step.id, "{}", max_attempts, now).await?;
         tx.commit().await?;
         Ok(true)
-    }
-
-    pub async fn enqueue(
-        &self,
-        job_id: &str,
-        kind: JobKind,
-        verification: &str,
-        payload: &str,
-        max_attempts: i64,
-        now: Timestamp,
-    ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
-        self.insert_job(&mut tx, job_id, kind, verification, payload, max_attempts, now).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -235,23 +212,48 @@ impl Store {
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let mut tx = self.pool.begin().await?;
-        let q = self.sql("UPDATE jobs SET status = ?, last_error = ?, updated_at = ? WHERE id = ? AND locked_by = ? AND status = 'running'");
-        let job_status = if error.is_some() { "failed" } else { "done" };
-        let done = sqlx::query(&q)
-            .bind(job_status)
-            .bind(error.map(str::to_owned))
-            .bind(now.millis())
-            .bind(job)
-            .bind(worker)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
+        if !self.close_job_in(&mut tx, job, worker, error, now).await? {
             tx.rollback().await?;
             return Ok(false);
         }
         self.set_outcome(&mut tx, verification, outcome, now).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Closes a job this worker holds as `done` or `failed`. False when it no longer holds it.
+    pub async fn close_job(
+        &self,
+        job: &str,
+        worker: &str,
+        failed: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let closed = self.close_job_in(&mut tx, job, worker, failed, now).await?;
+        tx.commit().await?;
+        Ok(closed)
+    }
+
+    async fn close_job_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        job: &str,
+        worker: &str,
+        failed: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let q = self.sql("UPDATE jobs SET status = ?, last_error = ?, updated_at = ? WHERE id = ? AND locked_by = ? AND status = 'running'");
+        let status = if failed.is_some() { "failed" } else { "done" };
+        let done = sqlx::query(&q)
+            .bind(status)
+            .bind(failed.map(str::to_owned))
+            .bind(now.millis())
+            .bind(job)
+            .bind(worker)
+            .execute(&mut **tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Writes an outcome on a verification that is not final yet.

@@ -181,38 +181,21 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
-    /// Applies a candidate step: moves `id` from `from` to `to` and replaces the token digest,
-    /// only if the status and the presented token are still current. False when they are not
-    /// (a replayed token or a concurrent step).
+    /// Applies a candidate step: moves `step.id` from `from` to `to` and replaces the token
+    /// digest, only if the status and the presented token are still current. False when they
+    /// are not (a replayed token or a concurrent step). The status-change webhook is queued
+    /// in the same transaction.
     pub async fn advance(
         &self,
         step: StepChange<'_>,
         consent: Option<(&str, Timestamp)>,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let StepChange { id, from, to, presented: presented_digest, next: next_digest } = step;
-        let (version, at) = consent.map_or((None, None), |(v, t)| (Some(v.to_owned()), Some(t.millis())));
-        let q = self.sql(
-            "UPDATE verifications SET status = ?, token_digest = ?, consent_version = COALESCE(?, consent_version), \
-             consent_at = COALESCE(?, consent_at), updated_at = ? WHERE id = ? AND status = ? AND token_digest = ?",
-        );
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(&q)
-            .bind(to.as_str())
-            .bind(next_digest)
-            .bind(version)
-            .bind(at)
-            .bind(now.millis())
-            .bind(id)
-            .bind(from.as_str())
-            .bind(presented_digest)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
+        if !self.apply_step(&mut tx, step, consent, now).await? {
             tx.rollback().await?;
             return Ok(false);
         }
-        self.queue_webhook(&mut tx, id, to, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -225,27 +208,46 @@ impl Store {
         media: &super::MediaRecord,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let StepChange { id, from, to, presented: presented_digest, next: next_digest } = step;
         let mut tx = self.pool.begin().await?;
-        let q = self.sql("UPDATE verifications SET status = ?, token_digest = ?, updated_at = ? WHERE id = ? AND status = ? AND token_digest = ?");
-        let moved = sqlx::query(&q)
-            .bind(to.as_str())
-            .bind(next_digest)
-            .bind(now.millis())
-            .bind(id)
-            .bind(from.as_str())
-            .bind(presented_digest)
-            .execute(&mut *tx)
-            .await?;
-        if moved.rows_affected() != 1 {
+        if !self.apply_step(&mut tx, step, None, now).await? {
             tx.rollback().await?;
             return Ok(false);
         }
-        self.put_media(&mut tx, id, media, now).await?;
-        if from != to {
-            self.queue_webhook(&mut tx, id, to, now).await?;
-        }
+        self.put_media(&mut tx, step.id, media, now).await?;
         tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The compare-and-set of a step inside `tx` (plus its webhook when the status changes).
+    pub(crate) async fn apply_step(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        step: StepChange<'_>,
+        consent: Option<(&str, Timestamp)>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let (version, at) = consent.map_or((None, None), |(v, t)| (Some(v.to_owned()), Some(t.millis())));
+        let q = self.sql(
+            "UPDATE verifications SET status = ?, token_digest = ?, consent_version = COALESCE(?, consent_version), \
+             consent_at = COALESCE(?, consent_at), updated_at = ? WHERE id = ? AND status = ? AND token_digest = ?",
+        );
+        let done = sqlx::query(&q)
+            .bind(step.to.as_str())
+            .bind(step.next)
+            .bind(version)
+            .bind(at)
+            .bind(now.millis())
+            .bind(step.id)
+            .bind(step.from.as_str())
+            .bind(step.presented)
+            .execute(&mut **tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if step.from != step.to {
+            self.queue_webhook(tx, step.id, step.to, now).await?;
+        }
         Ok(true)
     }
 }

@@ -19,27 +19,6 @@ pub struct WebhookAttempt {
 }
 
 impl Store {
-    /// Closes a job this worker holds as `done` or `failed`.
-    pub async fn close_job(
-        &self,
-        job: &str,
-        worker: &str,
-        failed: Option<&str>,
-        now: Timestamp,
-    ) -> Result<bool, StorageError> {
-        let q = self.sql("UPDATE jobs SET status = ?, last_error = ?, updated_at = ? WHERE id = ? AND locked_by = ? AND status = 'running'");
-        let status = if failed.is_some() { "failed" } else { "done" };
-        let done = sqlx::query(&q)
-            .bind(status)
-            .bind(failed.map(str::to_owned))
-            .bind(now.millis())
-            .bind(job)
-            .bind(worker)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     pub async fn record_webhook_attempt(&self, a: &WebhookAttempt) -> Result<(), StorageError> {
         let q = self.sql(
             "INSERT INTO webhook_attempts (job_id, attempt, verification_id, url, status_code, error, duration_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \

@@ -16,16 +16,7 @@ async fn problem(resp: reqwest::Response) -> (u16, String, serde_json::Value) {
 /// (status, media rows, media files, verifications listed) of a verification.
 async fn snapshot(app: &TestApp, id: &str) -> (String, usize, usize, usize) {
     let (_, v) = app.get(&app.keys["hr"], id).await;
-    let list: serde_json::Value = app
-        .http
-        .get(app.url("/v1/verifications?limit=200"))
-        .bearer_auth(&app.keys["hr"])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.get_json(&app.keys["hr"], "/v1/verifications?limit=200").await;
     (
         v["status"].as_str().unwrap().to_owned(),
         v["media"].as_array().unwrap().len(),
@@ -132,12 +123,6 @@ async fn refused_everywhere(db: Db) {
     assert_eq!(problem(resp).await.1, "invalid_query");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_is_refused_and_changes_nothing_on_sqlite() {
-    refused_everywhere(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_is_refused_and_changes_nothing_on_postgres() {
-    refused_everywhere(Db::Postgres).await;
+on_both_engines! {
+    bad_input_is_refused_and_changes_nothing => refused_everywhere,
 }

@@ -255,6 +255,11 @@ impl TestApp {
         (status, resp.json().await.unwrap())
     }
 
+    /// GET `path` with `key`, as JSON.
+    pub async fn get_json(&self, key: &str, path: &str) -> serde_json::Value {
+        self.http.get(self.url(path)).bearer_auth(key).send().await.unwrap().json().await.unwrap()
+    }
+
     pub async fn get(&self, key: &str, id: &str) -> (u16, serde_json::Value) {
         let resp = self.http.get(self.url(&format!("/v1/verifications/{id}"))).bearer_auth(key).send().await.unwrap();
         let status = resp.status().as_u16();

@@ -1,6 +1,23 @@
 //! The one integration-test binary (one link step). One file per area.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+/// Two tests, on SQLite and on PostgreSQL, from one `async fn(Db)` of the calling module.
+macro_rules! on_both_engines {
+    ($($name:ident => $body:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$body(crate::helpers::Db::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$body(crate::helpers::Db::Postgres).await;
+            }
+        }
+    )*};
+}
+
 mod authz;
 mod bad_input;
 mod bad_media;

@@ -51,16 +51,6 @@ async fn genuine_is_approved_and_impostor_is_not(db: Db) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn end_to_end_on_sqlite() {
-    genuine_is_approved_and_impostor_is_not(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn end_to_end_on_postgres() {
-    genuine_is_approved_and_impostor_is_not(Db::Postgres).await;
-}
-
 async fn steps_are_ordered_and_tokens_single_use(db: Db) {
     let Some(app) = spawn_app(db).await else { return };
     let (_, first) = app.created("cand-order").await;
@@ -79,16 +69,6 @@ async fn steps_are_ordered_and_tokens_single_use(db: Db) {
     // An HR key is not a candidate token.
     let (status, _) = app.step(Method::GET, "/v1/candidate/session", &app.keys["hr"], None).await;
     assert_eq!(status, 401);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn steps_are_ordered_and_tokens_single_use_on_sqlite() {
-    steps_are_ordered_and_tokens_single_use(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn steps_are_ordered_and_tokens_single_use_on_postgres() {
-    steps_are_ordered_and_tokens_single_use(Db::Postgres).await;
 }
 
 async fn idempotency(db: Db) {
@@ -113,27 +93,8 @@ async fn idempotency(db: Db) {
     changed["external_id"] = "someone-else".into();
     let conflict = send(changed).await.unwrap();
     assert_eq!(conflict.status(), 409);
-    let list: serde_json::Value = app
-        .http
-        .get(app.url("/v1/verifications"))
-        .bearer_auth(&app.keys["hr"])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.get_json(&app.keys["hr"], "/v1/verifications").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "one verification, not three");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idempotency_key_replays_on_sqlite() {
-    idempotency(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idempotency_key_replays_on_postgres() {
-    idempotency(Db::Postgres).await;
 }
 
 async fn listing(db: Db) {
@@ -160,27 +121,9 @@ async fn listing(db: Db) {
     }
     seen.sort();
     assert_eq!(seen, ["cand-0", "cand-1", "cand-2", "cand-3", "cand-4"], "own organisation only, each once");
-    let filtered: serde_json::Value = app
-        .http
-        .get(app.url("/v1/verifications?external_id=cand-3&status=created"))
-        .bearer_auth(&app.keys["reviewer"])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let filtered: serde_json::Value =
+        app.get_json(&app.keys["reviewer"], "/v1/verifications?external_id=cand-3&status=created").await;
     assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listing_paginates_within_the_organisation_on_sqlite() {
-    listing(Db::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listing_paginates_within_the_organisation_on_postgres() {
-    listing(Db::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,4 +147,11 @@ async fn a_candidate_link_expires() {
     clock.advance(std::time::Duration::from_secs(3600));
     let (status, body) = app.step(Method::GET, "/v1/candidate/session", &token, None).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("candidate_token_invalid")));
+}
+
+on_both_engines! {
+    end_to_end => genuine_is_approved_and_impostor_is_not,
+    candidate_steps_are_ordered_and_tokens_single_use => steps_are_ordered_and_tokens_single_use,
+    idempotency_key_replays => idempotency,
+    listing_paginates_within_the_organisation => listing,
 }

@@ -196,11 +196,9 @@ pub async fn submit(ctx: web::Data<Context>, candidate: Candidate) -> Result<Htt
     let next = secret_token::generate();
     let job = uuid::Uuid::new_v4().to_string();
     let now = ctx.clock.now();
-    let queued = ctx
-        .store
-        .submit(&v.id, &candidate.presented, &next.digest, &job, ctx.settings.jobs.max_attempts, now)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let step = StepChange { id: &v.id, from: v.status, to, presented: &candidate.presented, next: &next.digest };
+    let queued =
+        ctx.store.submit(step, &job, ctx.settings.jobs.max_attempts, now).await.map_err(|e| ApiError::internal(&e))?;
     if !queued {
         return Err(ApiError::CandidateToken);
     }
