@@ -5,11 +5,16 @@ use serde_json::json;
 
 use crate::context::Context;
 
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Up")))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
+/// The database answers and the models are loaded.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready"), (status = 503, description = "The database does not answer")))]
 #[get("/readyz")]
 pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
     match ctx.store.ping().await {
@@ -26,6 +31,7 @@ pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
 }
 
 /// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Metrics", content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(ctx: web::Data<Context>) -> HttpResponse {
     let depth = ctx.store.queue_depth().await.unwrap_or(-1);

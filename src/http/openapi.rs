@@ -5,13 +5,14 @@ use actix_web::{HttpResponse, get};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{candidate, hr, problem};
+use super::{candidate, health, hr, problem};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "idgate", description = "Identity verification for remote hiring: HR API and candidate steps. \
         Errors are RFC 9457 problem+json with a stable `code`."),
     paths(
+        health::healthz, health::readyz, health::metrics,
         hr::verifications::create, hr::verifications::get_one, hr::verifications::list,
         candidate::session::session, candidate::session::consent, candidate::session::document,
         candidate::session::selfie, candidate::session::submit,
@@ -21,7 +22,8 @@ use super::{candidate, hr, problem};
         candidate::session::ConsentRequest)),
     modifiers(&Security),
     tags((name = "hr", description = "For HR systems, with an API key"),
-         (name = "candidate", description = "For the candidate, with the link's token"))
+         (name = "candidate", description = "For the candidate, with the link's token"),
+         (name = "operations", description = "Health, readiness and metrics"))
 )]
 pub struct ApiDoc;
 

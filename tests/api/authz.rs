@@ -60,6 +60,9 @@ async fn every_endpoint_against_every_caller() {
         Endpoint { method: Method::POST, path: "/v1/candidate/submit", expect: [401, 401, 401, 401, 401, 401, 409] },
         Endpoint { method: Method::GET, path: "/healthz", expect: [200; 7] },
         Endpoint { method: Method::GET, path: "/readyz", expect: [200; 7] },
+        Endpoint { method: Method::GET, path: "/metrics", expect: [200; 7] },
+        Endpoint { method: Method::GET, path: "/openapi.json", expect: [200; 7] },
+        Endpoint { method: Method::GET, path: "/docs", expect: [200; 7] },
     ];
     let mut failures = Vec::new();
     for e in &endpoints {
