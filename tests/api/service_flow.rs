@@ -155,3 +155,42 @@ on_both_engines! {
     idempotency_key_replays => idempotency,
     listing_paginates_within_the_organisation => listing,
 }
+
+/// A job whose input cannot be read is retried with backoff, then gives up as `failed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_job_is_retried_then_fails() {
+    let Some(app) = crate::helpers::spawn_app_with(Db::Sqlite, |s| {
+        s.jobs.workers = 0;
+        s.jobs.max_attempts = 2;
+        s.jobs.backoff_seconds = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.webm");
+    crate::helpers::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=160x120:rate=10:duration=1",
+        "-c:v",
+        "libvpx",
+        clip.to_str().unwrap(),
+    ]);
+    let photo = crate::helpers::encode(".jpg", &crate::helpers::solid(64, 64, [9.0, 9.0, 9.0]));
+    let id = run_candidate(&app, "cand-doomed", &photo, &std::fs::read(&clip).unwrap()).await;
+    // The sealed media disappears from the store: every attempt fails.
+    std::fs::remove_dir_all(app.ctx.settings.storage.media_dir().join(&id)).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(idgate::worker::run(app.ctx.clone(), 1, stopped));
+    let failed = app.wait_final(&id).await;
+    let _ = stop.send(true);
+    assert_eq!(
+        (failed["status"].as_str(), failed["reasons"][0].as_str()),
+        (Some("failed"), Some("processing_failed")),
+        "{failed}"
+    );
+    assert_eq!(app.ctx.store.jobs_of(&id).await.unwrap(), vec![("failed".to_owned(), 2)]);
+}
