@@ -83,11 +83,7 @@ impl Store {
         max_attempts: i64,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        if !self.apply_step(&mut tx, step, None, now).await? {
-            tx.rollback().await?;
-            return Ok(false);
-        }
+        let Some(mut tx) = self.begin_step(step, None, now).await? else { return Ok(false) };
         self.insert_job(&mut tx, job_id, JobKind::Pipeline, step.id, "{}", max_attempts, now).await?;
         tx.commit().await?;
         Ok(true)

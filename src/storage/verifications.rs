@@ -191,11 +191,7 @@ impl Store {
         consent: Option<(&str, Timestamp)>,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        if !self.apply_step(&mut tx, step, consent, now).await? {
-            tx.rollback().await?;
-            return Ok(false);
-        }
+        let Some(tx) = self.begin_step(step, consent, now).await? else { return Ok(false) };
         tx.commit().await?;
         Ok(true)
     }
@@ -208,14 +204,27 @@ impl Store {
         media: &super::MediaRecord,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        if !self.apply_step(&mut tx, step, None, now).await? {
-            tx.rollback().await?;
-            return Ok(false);
-        }
+        let Some(mut tx) = self.begin_step(step, None, now).await? else { return Ok(false) };
         self.put_media(&mut tx, step.id, media, now).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Opens a transaction and applies `step` in it: the transaction to continue with, or
+    /// `None` (rolled back) when the step was refused.
+    pub(crate) async fn begin_step(
+        &self,
+        step: StepChange<'_>,
+        consent: Option<(&str, Timestamp)>,
+        now: Timestamp,
+    ) -> Result<Option<sqlx::Transaction<'static, sqlx::Any>>, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        if self.apply_step(&mut tx, step, consent, now).await? {
+            Ok(Some(tx))
+        } else {
+            tx.rollback().await?;
+            Ok(None)
+        }
     }
 
     /// The compare-and-set of a step inside `tx` (plus its webhook when the status changes).

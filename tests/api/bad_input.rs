@@ -94,16 +94,7 @@ async fn refused_everywhere(db: Db) {
         put("/v1/candidate/selfie", b"a text file renamed to selfie.webm".to_vec(), token.clone()).await;
     assert_eq!((status, code.as_str()), (422, "unsupported_format"));
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("clip.webm");
-    crate::helpers::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=size=320x240:rate=25:duration=2",
-        "-c:v",
-        "libvpx",
-        clip.to_str().unwrap(),
-    ]);
+    let clip = crate::helpers::pattern_webm(dir.path(), "320x240", 25, 2);
     let webm = std::fs::read(&clip).unwrap();
     let (status, code, _) = put("/v1/candidate/selfie", webm[..webm.len() / 2].to_vec(), token.clone()).await;
     assert_eq!((status, code.as_str()), (422, "truncated_file"));

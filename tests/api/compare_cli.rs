@@ -52,8 +52,7 @@ fn the_same_person_in_a_recompressed_webm_matches_and_another_person_does_not() 
 fn a_clip_without_a_face_is_refused_as_selfie_no_face() {
     let Some(astronaut) = shared_data("faces/single/astronaut.png") else { return };
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("pattern.webm");
-    ffmpeg(&["-f", "lavfi", "-i", "testsrc=size=320x240:rate=15:duration=2", "-c:v", "libvpx", clip.to_str().unwrap()]);
+    let clip = crate::helpers::pattern_webm(dir.path(), "320x240", 15, 2);
     let out = idgate(&["compare", "--document", astronaut.to_str().unwrap(), "--selfie", clip.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).trim_end().ends_with("(selfie_no_face)"));

@@ -48,6 +48,14 @@ pub fn ffmpeg(args: &[&str]) {
     assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// A VP8 WebM of ffmpeg's test pattern (no face): `size` like "320x240", `seconds` long.
+pub fn pattern_webm(dir: &Path, size: &str, fps: u32, seconds: u32) -> PathBuf {
+    let clip = dir.join(format!("pattern-{size}-{fps}-{seconds}.webm"));
+    let source = format!("testsrc=size={size}:rate={fps}:duration={seconds}");
+    ffmpeg(&["-f", "lavfi", "-i", &source, "-c:v", "libvpx", clip.to_str().unwrap()]);
+    clip
+}
+
 /// A solid-colour BGR image.
 pub fn solid(width: i32, height: i32, bgr: [f64; 3]) -> Mat {
     Mat::new_rows_cols_with_default(height, width, opencv::core::CV_8UC3, Scalar::new(bgr[0], bgr[1], bgr[2], 0.0))

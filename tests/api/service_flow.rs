@@ -169,16 +169,7 @@ async fn a_failing_job_is_retried_then_fails() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("clip.webm");
-    crate::helpers::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=size=160x120:rate=10:duration=1",
-        "-c:v",
-        "libvpx",
-        clip.to_str().unwrap(),
-    ]);
+    let clip = crate::helpers::pattern_webm(dir.path(), "160x120", 10, 1);
     let photo = crate::helpers::encode(".jpg", &crate::helpers::solid(64, 64, [9.0, 9.0, 9.0]));
     let id = run_candidate(&app, "cand-doomed", &photo, &std::fs::read(&clip).unwrap()).await;
     // The sealed media disappears from the store: every attempt fails.
