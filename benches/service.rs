@@ -1,7 +1,9 @@
 //! Service benchmark: requests/s of `GET /v1/verifications/{id}` and `POST /v1/verifications`
 //! on SQLite and (when IDGATE_TEST_DATABASE_URL is set, as `make bench` does) PostgreSQL,
 //! from an in-process loopback load loop (32 concurrent connections, 5 s each), and the
-//! end-to-end time of one verification (create → consent → uploads → submit → decision).
+//! end-to-end time of one verification (create → consent → uploads → submit → decision);
+//! then, with that verification's token, the offer gate over HTTP; audit appends/s on each
+//! database; and token verifications/s in process (EdDSA and ES256, one thread).
 
 #![allow(clippy::indexing_slicing)] // serde_json::Value indexing returns Null, it never panics
 
@@ -11,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use idgate::audit::event::{Actor, Kind, NewEvent};
 use idgate::clock::SystemClock;
 use idgate::config::{Secret, Settings};
 use idgate::context::Context;
@@ -89,7 +92,7 @@ fn media(dir: &Path) -> Option<Media> {
     ok.then(|| Some(Media { document: std::fs::read(doc).ok()?, selfie: std::fs::read(selfie).ok()? })).flatten()
 }
 
-async fn end_to_end(http: &reqwest::Client, base: &str, key: &str, m: &Media) -> Result<(f64, String), String> {
+async fn end_to_end(http: &reqwest::Client, base: &str, key: &str, m: &Media) -> Result<(f64, String, String), String> {
     let started = Instant::now();
     let created: serde_json::Value = http
         .post(format!("{base}/v1/verifications"))
@@ -137,7 +140,7 @@ async fn end_to_end(http: &reqwest::Client, base: &str, key: &str, m: &Media) ->
             .map_err(|e| e.to_string())?;
         let status = v["status"].as_str().unwrap_or_default().to_owned();
         if ["approved", "rejected", "review", "failed"].contains(&status.as_str()) {
-            return Ok((started.elapsed().as_secs_f64() * 1e3, status));
+            return Ok((started.elapsed().as_secs_f64() * 1e3, status, id));
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -208,17 +211,98 @@ async fn bench(
         DURATION.as_secs()
     );
     if let Some(m) = m {
-        let (ms, status) = end_to_end(&http, &base, &key, m).await?;
+        let (ms, status, id) = end_to_end(&http, &base, &key, m).await?;
         println!(
             "{label:<10} one verification end to end (create → decision, 5 HTTP steps + pipeline): {ms:.0} ms, {status}"
         );
+        let v: serde_json::Value = http
+            .get(format!("{base}/v1/verifications/{id}"))
+            .bearer_auth(key.as_str())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        let token = v["token"]["value"].as_str().ok_or("no token on the approved verification")?.to_owned();
+        let body = Arc::new(serde_json::json!({"token": token, "candidate": "bench-999999"}).to_string());
+        let gate = {
+            let (http, base, key) = (http.clone(), base.clone(), key.clone());
+            load(move |_| {
+                let req = http
+                    .post(format!("{base}/v1/offer-gate"))
+                    .bearer_auth(key.as_str())
+                    .header("content-type", "application/json")
+                    .body(body.as_str().to_owned());
+                async move {
+                    match req.send().await {
+                        Ok(r) => r.text().await.is_ok_and(|t| t.starts_with("{\"may_offer\":true")),
+                        Err(_) => false,
+                    }
+                }
+            })
+            .await
+        };
+        println!(
+            "{label:<10} POST /v1/offer-gate (may_offer: true): {gate:>7.0} req/s ({CONCURRENCY} connections, {}s)",
+            DURATION.as_secs()
+        );
     }
+    let appends = {
+        let started = Instant::now();
+        let mut n = 0u64;
+        while started.elapsed() < Duration::from_secs(3) {
+            let event =
+                NewEvent::global(Kind::KeyGenerated, Actor::Operator { command: "bench" }, serde_json::json!({"n": n}));
+            ctx.store.append_audit_now(&[event], ctx.clock.now()).await.map_err(|e| e.to_string())?;
+            n += 1;
+        }
+        n as f64 / started.elapsed().as_secs_f64()
+    };
+    println!("{label:<10} audit appends (one event per transaction, one writer): {appends:>7.0} /s");
     let _ = stop.send(true);
     ctx.store.close().await;
     Ok(())
 }
 
+/// Token verifications per second on one thread, for each algorithm.
+fn verify_in_process() -> Result<(), String> {
+    use idgate::crypto::signing::{self, Alg};
+    use idgate::tokens::keyring::Signer;
+    use idgate::tokens::verify::{self, Expect, VerifyingKey};
+    for alg in [Alg::EdDSA, Alg::ES256] {
+        let key = signing::generate(alg).map_err(|e| e.to_string())?;
+        let signer = Signer { kid: key.kid.clone(), alg, pkcs8: key.pkcs8 };
+        let verifying = VerifyingKey::from_jwk(&key.public).ok_or("jwk")?;
+        let now = idgate::clock::Clock::now(&SystemClock);
+        let secs = now.millis() / 1000;
+        let claims: idgate::tokens::claims::TokenClaims = serde_json::from_value(serde_json::json!({
+            "iss": "https://idgate.example", "sub": "v", "aud": "acme", "iat": secs, "nbf": secs, "exp": secs + 3600,
+            "jti": "j", "txn": "t", "verified_claims": {"verification": {"trust_framework": "idgate", "time": "2026-11-23T00:00:00Z",
+            "verification_process": "v", "evidence": [{"type": "document", "check_details": [{"check": "face_match",
+            "check_method": "bvr", "result": "match", "score_band": "high"}]}]},
+            "claims": {"given_name": "Ada", "family_name": "Bench", "birthdate": "1990-01-01"}}
+        }))
+        .map_err(|e| e.to_string())?;
+        let token = idgate::tokens::issue::sign(&claims, &signer).map_err(|e| e.to_string())?;
+        let expect = Expect { issuer: "https://idgate.example", audience: "acme", now, leeway_seconds: 30 };
+        let started = Instant::now();
+        let mut n = 0u64;
+        while started.elapsed() < Duration::from_secs(2) {
+            let checked = verify::verify(&token, |_| Some(&verifying), &expect);
+            if !checked.reasons.is_empty() {
+                return Err(format!("{:?}", checked.reasons));
+            }
+            n += 1;
+        }
+        let rate = n as f64 / started.elapsed().as_secs_f64();
+        println!("in-process token verification, {}: {rate:>7.0} /s on one thread", alg.as_str());
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), String> {
+    verify_in_process()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let settings = Settings::load(None).map_err(|e| e.to_string())?;

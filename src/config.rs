@@ -25,6 +25,8 @@ pub struct Settings {
     pub candidate: CandidateSettings,
     pub jobs: JobSettings,
     pub uploads: UploadSettings,
+    pub tokens: TokenSettings,
+    pub audit: AuditSettings,
 }
 
 /// A secret string: never printed, never serialised back.
@@ -149,6 +151,55 @@ impl Default for JobSettings {
     }
 }
 
+/// Verification tokens (JWT) issued on approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenSettings {
+    /// The `iss` of every token; default: `candidate.public_url`.
+    pub issuer: Option<String>,
+    /// Token lifetime in days.
+    pub ttl_days: u64,
+    /// Algorithm of newly generated token keys: `EdDSA` (Ed25519) or `ES256` (P-256).
+    pub algorithm: String,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+    pub leeway_seconds: i64,
+    /// How often a node picks up revocations made on other nodes (its own are immediate).
+    pub revocation_refresh_millis: u64,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            ttl_days: 30,
+            algorithm: "EdDSA".into(),
+            leeway_seconds: 30,
+            revocation_refresh_millis: 1000,
+        }
+    }
+}
+
+/// The audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSettings {
+    /// A new tree head is signed this often when the log has grown.
+    pub head_interval_seconds: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self { head_interval_seconds: 5 }
+    }
+}
+
+impl Settings {
+    /// The `iss` of tokens (and the base of the JWKS URL).
+    pub fn issuer(&self) -> String {
+        self.tokens.issuer.clone().unwrap_or_else(|| self.candidate.public_url.trim_end_matches('/').to_owned())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UploadSettings {
@@ -256,6 +307,12 @@ impl Settings {
         if let Some(v) = var("IDGATE_WORKERS") {
             self.jobs.workers = parse("IDGATE_WORKERS", &v)?;
         }
+        if let Some(v) = var("IDGATE_ISSUER") {
+            self.tokens.issuer = Some(v);
+        }
+        if let Some(v) = var("IDGATE_TOKEN_ALGORITHM") {
+            self.tokens.algorithm = v;
+        }
         if let Some(v) = var("IDGATE_MATCH_THRESHOLD") {
             self.face_match.threshold = parse("IDGATE_MATCH_THRESHOLD", &v)?;
         }
@@ -289,6 +346,16 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "candidate.token_ttl_hours, jobs.max_attempts must be >= 1 and jobs.lease_seconds >= 5",
             ));
+        }
+        if crate::crypto::signing::Alg::parse(&self.tokens.algorithm).is_none() {
+            return Err(ConfigError::Invalid("tokens.algorithm must be EdDSA or ES256"));
+        }
+        if self.tokens.ttl_days == 0 || self.tokens.ttl_days > 3650 || !(0..=3600).contains(&self.tokens.leeway_seconds)
+        {
+            return Err(ConfigError::Invalid("tokens.ttl_days must be 1..=3650 and tokens.leeway_seconds 0..=3600"));
+        }
+        if self.audit.head_interval_seconds == 0 {
+            return Err(ConfigError::Invalid("audit.head_interval_seconds must be >= 1"));
         }
         if !(0.0..=1.0).contains(&self.engine.detector.score_threshold) {
             return Err(ConfigError::Invalid("engine.detector.score_threshold must be within [0, 1]"));

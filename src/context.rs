@@ -1,6 +1,12 @@
 //! The services a request or a job needs, built once from the settings and shared.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use crate::audit::log::AuditLog;
+use crate::crypto::signing::Alg;
+use crate::tokens::keyring::Keyring;
+use crate::tokens::registry::Registry;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
@@ -25,6 +31,8 @@ pub enum StartError {
     Engine(#[from] EngineError),
     #[error("metrics")]
     Metrics(#[from] MetricsError),
+    #[error("signing keys")]
+    SigningKeys(#[from] crate::tokens::keyring::KeyError),
 }
 
 #[derive(Clone)]
@@ -36,6 +44,11 @@ pub struct Context {
     pub engine: Arc<Engine>,
     pub clock: SharedClock,
     pub metrics: Metrics,
+    /// Token and audit signing keys.
+    pub keys: Arc<Keyring>,
+    /// Issued and revoked tokens (offer gate, introspection).
+    pub tokens: Arc<Registry>,
+    pub audit: Arc<AuditLog>,
 }
 
 impl Context {
@@ -57,7 +70,24 @@ impl Context {
             Some(url) => MediaStore::s3(url, sealer.clone())?,
             None => MediaStore::local(&settings.storage.media_dir(), sealer.clone())?,
         };
-        Ok(Self { settings: Arc::new(settings), store, media, sealer, engine, clock, metrics: Metrics::new()? })
+        let keys = Arc::new(Keyring::new(store.clone(), sealer.clone(), clock.clone()));
+        let token_alg = Alg::parse(&settings.tokens.algorithm).unwrap_or(Alg::EdDSA);
+        if keys.ensure(token_alg).await? {
+            tracing::info!("generated the first token and audit signing keys");
+        }
+        let tokens = Arc::new(Registry::new(Duration::from_millis(settings.tokens.revocation_refresh_millis)));
+        Ok(Self {
+            settings: Arc::new(settings),
+            store,
+            media,
+            sealer,
+            engine,
+            clock,
+            metrics: Metrics::new()?,
+            keys,
+            tokens,
+            audit: Arc::new(AuditLog::new()),
+        })
     }
 }
 

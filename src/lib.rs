@@ -4,6 +4,7 @@
 //! `storage` (SQLite / PostgreSQL), `crypto` (keys and secrets), `http` + `startup` (the
 //! service), `cli` (commands), `config`, `clock`, `telemetry`.
 
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -17,5 +18,6 @@ pub mod pipeline;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod tokens;
 pub mod webhook;
 pub mod worker;

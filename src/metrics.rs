@@ -10,6 +10,7 @@ pub struct Metrics {
     latency: HistogramVec,
     stages: HistogramVec,
     decisions: IntCounterVec,
+    offer_gate: IntCounterVec,
     queue_depth: IntGauge,
 }
 
@@ -35,17 +36,20 @@ impl Metrics {
             &["stage"],
         )?;
         let decisions = IntCounterVec::new(Opts::new("decisions_total", "Pipeline outcomes"), &["outcome"])?;
+        let offer_gate =
+            IntCounterVec::new(Opts::new("offer_gate_checks_total", "Offer-gate answers"), &["may_offer"])?;
         let queue_depth = IntGauge::new("job_queue_depth", "Jobs queued or running")?;
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(stages.clone()),
             Box::new(decisions.clone()),
+            Box::new(offer_gate.clone()),
             Box::new(queue_depth.clone()),
         ] {
             registry.register(c)?;
         }
-        Ok(Self { registry, requests, latency, stages, decisions, queue_depth })
+        Ok(Self { registry, requests, latency, stages, decisions, offer_gate, queue_depth })
     }
 
     pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
@@ -59,6 +63,10 @@ impl Metrics {
 
     pub fn decision(&self, outcome: &str) {
         self.decisions.with_label_values(&[outcome]).inc();
+    }
+
+    pub fn offer_gate(&self, may_offer: bool) {
+        self.offer_gate.with_label_values(&[if may_offer { "true" } else { "false" }]).inc();
     }
 
     /// The text exposition, with the queue depth set first.

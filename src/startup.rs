@@ -6,7 +6,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
 use crate::context::Context;
-use crate::http::{auth, candidate, health, hr, openapi, problem};
+use crate::http::{audit, auth, candidate, health, hr, openapi, problem, tokens};
 
 pub struct Application {
     port: u16,
@@ -25,6 +25,7 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .app_data(keys.clone())
             .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(|e, _| problem::json_error(e)))
             .app_data(web::PathConfig::default().error_handler(|e, _| problem::path_error(e)))
+            .app_data(web::FormConfig::default().limit(JSON_LIMIT).error_handler(|e, _| problem::form_error(e)))
             .app_data(web::QueryConfig::default().error_handler(|e, _| problem::query_error(e)))
             .app_data(web::PayloadConfig::default().limit(ctx.settings.uploads.max_selfie_bytes as usize))
             .service(health::healthz)
@@ -40,6 +41,17 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(candidate::session::document)
             .service(candidate::session::selfie)
             .service(candidate::session::submit)
+            .service(tokens::jwks)
+            .service(tokens::discovery)
+            .service(tokens::offer_gate)
+            .service(tokens::introspect)
+            .service(tokens::revoke)
+            .service(audit::events)
+            .service(audit::tree_head)
+            .service(audit::trail)
+            .service(audit::consistency)
+            .service(audit::export)
+            .service(audit::audit_keys)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(problem::ApiError::NotFound) }));
     }
 }

@@ -8,14 +8,19 @@ use rand::Rng;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use sha2::{Digest, Sha256};
+
+use crate::audit::event::{Actor, Kind, NewEvent};
 use crate::context::Context;
-use crate::domain::verification::Status;
+use crate::domain::verification::{Decision, Status};
 use crate::pipeline::decision::DecisionPolicy;
 use crate::pipeline::{self, CaseFiles};
 use crate::storage::{ClaimedJob, JobKind, Outcome};
+use crate::storage::{KeyPurpose, NewToken};
+use crate::tokens::issue::{IssueInput, issue};
 
-/// Runs `count` pipeline workers and (when `count` > 0) one webhook sender until `stop`
-/// turns true.
+/// Runs `count` pipeline workers, (when `count` > 0) one webhook sender, and the audit
+/// tree-head signer until `stop` turns true.
 pub async fn run(ctx: Context, count: usize, stop: watch::Receiver<bool>) {
     let mut tasks: Vec<_> = (0..count)
         .map(|n| {
@@ -23,6 +28,7 @@ pub async fn run(ctx: Context, count: usize, stop: watch::Receiver<bool>) {
             tokio::spawn(async move { worker_loop(ctx, format!("{}-{n}", uuid::Uuid::new_v4()), stop).await })
         })
         .collect();
+    tasks.push(tokio::spawn(head_loop(ctx.clone(), stop.clone())));
     if count > 0 {
         tasks.push(tokio::spawn(webhook_loop(ctx.clone(), format!("{}-webhooks", uuid::Uuid::new_v4()), stop.clone())));
     }
@@ -63,6 +69,20 @@ async fn webhook_loop(ctx: Context, worker: String, stop: watch::Receiver<bool>)
     poll_loop(&ctx, "webhooks", stop, || webhook_step(&ctx, &http, &worker)).await;
 }
 
+/// Signs a tree head whenever the audit log has grown, every `audit.head_interval_seconds`.
+async fn head_loop(ctx: Context, mut stop: watch::Receiver<bool>) {
+    let every = Duration::from_secs(ctx.settings.audit.head_interval_seconds);
+    while !*stop.borrow() {
+        if let Err(e) = ctx.audit.seal(&ctx.store, &ctx.keys, &ctx.clock).await {
+            tracing::error!(error = %crate::telemetry::error_chain(&e), "signing an audit tree head failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
 async fn webhook_step(ctx: &Context, http: &reqwest::Client, worker: &str) -> Result<bool, StepError> {
     let now = ctx.clock.now();
     ctx.store.fail_exhausted(JobKind::Webhook, now).await?;
@@ -100,7 +120,9 @@ async fn step(ctx: &Context, worker: &str) -> Result<bool, StepError> {
     let now = ctx.clock.now();
     for (job, verification) in ctx.store.fail_exhausted(JobKind::Pipeline, now).await? {
         tracing::warn!(job = %job, verification = %verification, "job exhausted its attempts");
-        ctx.store.fail_verification(&verification, "processing_failed", now).await?;
+        let org = ctx.store.get_verification(&verification).await?.map(|v| v.org_id).unwrap_or_default();
+        let event = failed_event(&org, &verification, &job);
+        ctx.store.fail_verification(&verification, "processing_failed", &event, now).await?;
     }
     let lease = Duration::from_secs(ctx.settings.jobs.lease_seconds);
     let Some(job) = ctx.store.claim_job(JobKind::Pipeline, worker, now, now.plus(lease)).await? else {
@@ -114,20 +136,24 @@ async fn step(ctx: &Context, worker: &str) -> Result<bool, StepError> {
 async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), StepError> {
     ctx.store.mark_processing(&job.verification_id, ctx.clock.now()).await?;
     let heartbeat = spawn_heartbeat(ctx.clone(), worker.to_owned(), job.id.clone());
-    let result = run_pipeline(ctx, &job.verification_id).await;
+    let result = match run_pipeline(ctx, &job.verification_id).await {
+        Ok(results) => conclude(ctx, &job.verification_id, results).await,
+        Err(e) => Err(e),
+    };
     heartbeat.abort();
     let now = ctx.clock.now();
     match result {
-        Ok(results) => {
-            record_metrics(ctx, &results);
-            let reasons = serde_json::to_string(&results.decision.reasons)?;
-            let json = serde_json::to_string(&results)?;
-            let decision = serde_json::to_value(results.decision.decision)?;
+        Ok(done) => {
+            record_metrics(ctx, &done.results);
+            let reasons = serde_json::to_string(&done.results.decision.reasons)?;
+            let decision = serde_json::to_value(done.results.decision.decision)?;
             let outcome = Outcome {
-                status: results.decision.decision.status(),
+                status: done.results.decision.decision.status(),
                 decision: decision.as_str(),
                 reasons: &reasons,
-                results: &json,
+                results: &done.json,
+                audit: &done.events,
+                token: done.token.as_ref(),
             };
             if !ctx.store.finish_job(&job.id, worker, &job.verification_id, &outcome, None, now).await? {
                 tracing::warn!("lease lost before completion: result discarded");
@@ -140,12 +166,91 @@ async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), St
         }
         Err(e) => {
             tracing::error!(error = %e, "job failed on its last attempt");
-            let outcome =
-                Outcome { status: Status::Failed, decision: None, reasons: "[\"processing_failed\"]", results: "{}" };
+            let org = ctx.store.get_verification(&job.verification_id).await?.map(|v| v.org_id).unwrap_or_default();
+            let audit = [failed_event(&org, &job.verification_id, &job.id)];
+            let outcome = Outcome {
+                status: Status::Failed,
+                decision: None,
+                reasons: "[\"processing_failed\"]",
+                results: "{}",
+                audit: &audit,
+                token: None,
+            };
             ctx.store.finish_job(&job.id, worker, &job.verification_id, &outcome, Some(&e), now).await?;
         }
     }
     Ok(())
+}
+
+const WORKER: Actor = Actor::System { component: "worker" };
+
+fn failed_event(org: &str, verification: &str, job: &str) -> NewEvent {
+    let data = serde_json::json!({ "job": job, "reason": "processing_failed" });
+    NewEvent::about(Kind::Failed, org, verification, WORKER, data)
+}
+
+/// A pipeline result made ready to store: its JSON, its audit events and, on approval,
+/// the signed token.
+struct Concluded {
+    results: pipeline::StageResults,
+    json: String,
+    events: Vec<NewEvent>,
+    token: Option<NewToken>,
+}
+
+async fn conclude(ctx: &Context, verification: &str, results: pipeline::StageResults) -> Result<Concluded, String> {
+    let json = serde_json::to_string(&results).map_err(|e| e.to_string())?;
+    let record = ctx
+        .store
+        .get_verification(verification)
+        .await
+        .map_err(|e| crate::telemetry::error_chain(&e))?
+        .ok_or_else(|| "verification vanished".to_owned())?;
+    let about = |kind, data| NewEvent::about(kind, &record.org_id, verification, WORKER, data);
+    let threshold = ctx.settings.face_match.threshold;
+    let stage = match &results.face_match {
+        pipeline::StageOutcome::Done(face) => serde_json::json!({
+            "stage": "face_match", "outcome": "done", "is_match": face.is_match, "reasons": face.reasons,
+            "score_band": face.is_match.then(|| crate::tokens::issue::score_band(face.similarity, threshold)),
+            "result_sha256": sha256_json(&results.face_match),
+        }),
+        pipeline::StageOutcome::Refused { code } => {
+            serde_json::json!({ "stage": "face_match", "outcome": "refused", "code": code })
+        }
+    };
+    let decision = &results.decision;
+    let mut events = vec![
+        about(Kind::StageCompleted, stage),
+        about(
+            Kind::Decided,
+            serde_json::json!({
+                "decision": decision.decision, "status": decision.decision.status().as_str(),
+                "reasons": decision.reasons, "results_sha256": hex::encode(Sha256::digest(json.as_bytes())),
+            }),
+        ),
+    ];
+    let mut token = None;
+    if let (Decision::Approve, pipeline::StageOutcome::Done(face)) = (decision.decision, &results.face_match) {
+        let signer = ctx.keys.signer(KeyPurpose::Token).await.map_err(|e| crate::telemetry::error_chain(&e))?;
+        let issuer = ctx.settings.issuer();
+        let input = IssueInput {
+            verification: &record,
+            face,
+            match_threshold: threshold,
+            issuer: &issuer,
+            ttl_days: ctx.settings.tokens.ttl_days,
+            now: ctx.clock.now(),
+            actor: WORKER,
+        };
+        let issued = issue(&input, &signer, &ctx.sealer).map_err(|e| crate::telemetry::error_chain(&e))?;
+        events.push(issued.event);
+        token = Some(issued.record);
+    }
+    Ok(Concluded { results, json, events, token })
+}
+
+fn sha256_json<T: serde::Serialize>(value: &T) -> String {
+    hex::encode(Sha256::digest(serde_json::to_vec(value).unwrap_or_default()))
 }
 
 fn record_metrics(ctx: &Context, results: &pipeline::StageResults) {

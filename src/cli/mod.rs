@@ -1,11 +1,15 @@
-//! Command line: `idgate serve | worker | migrate | apikey | compare | calibrate`. Errors end
+//! Command line: `idgate serve | worker | migrate | apikey | compare | calibrate | keys |
+//! token | audit`. Errors end
 //! as one line on stderr and a non-zero exit: 2 for bad input or usage, 1 for anything else.
 
 mod apikey;
+mod audit;
 mod calibrate;
 mod compare;
+mod keys;
 mod native_logs;
 mod serve;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +49,15 @@ enum Command {
     Compare(compare::Args),
     /// Measure genuine and impostor score distributions and print thresholds per FMR.
     Calibrate(calibrate::Args),
+    /// Manage the token and audit signing keys.
+    #[command(subcommand)]
+    Keys(keys::Command),
+    /// Check verification tokens offline.
+    #[command(subcommand)]
+    Token(token::Command),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(audit::Command),
 }
 
 /// A failed command: what to print and how to exit.
@@ -86,6 +99,9 @@ pub fn run() -> ExitCode {
         Command::Apikey(command) => apikey::run(settings, command),
         Command::Compare(args) => compare::run(settings, args),
         Command::Calibrate(args) => calibrate::run(settings, args),
+        Command::Keys(command) => keys::run(settings, command),
+        Command::Token(command) => token::run(settings, command),
+        Command::Audit(command) => audit::run(settings, command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

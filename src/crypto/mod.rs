@@ -4,3 +4,4 @@ pub mod aead;
 pub mod api_key;
 pub mod master_key;
 pub mod secret_token;
+pub mod signing;

@@ -11,6 +11,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::problem::ApiError;
+use crate::audit::event::{Actor, Kind, NewEvent};
 use crate::context::Context;
 use crate::crypto::{api_key, secret_token};
 use crate::domain::role::Role;
@@ -31,6 +32,11 @@ pub struct Caller {
 impl Caller {
     pub fn require(&self, allowed: &[Role]) -> Result<(), ApiError> {
         if allowed.contains(&self.role) { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+
+    /// This caller as the audit log names it.
+    pub fn actor(&self) -> Actor {
+        Actor::ApiKey { key_prefix: self.key_prefix.clone(), role: self.role }
     }
 }
 
@@ -102,6 +108,14 @@ pub struct Candidate {
     pub verification: VerificationRecord,
     /// Digest of the presented token (the step's compare-and-set uses it).
     pub presented: String,
+}
+
+impl Candidate {
+    /// An audit event about this candidate's verification, by the candidate.
+    pub fn event(&self, kind: Kind, data: serde_json::Value) -> NewEvent {
+        let v = &self.verification;
+        NewEvent::about(kind, &v.org_id, &v.id, Actor::Candidate { verification: v.id.clone() }, data)
+    }
 }
 
 impl FromRequest for Candidate {

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{candidate, health, hr, problem};
+use super::{audit, candidate, health, hr, problem, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,13 +16,19 @@ use super::{candidate, health, hr, problem};
         hr::verifications::create, hr::verifications::get_one, hr::verifications::list,
         candidate::session::session, candidate::session::consent, candidate::session::document,
         candidate::session::selfie, candidate::session::submit,
+        tokens::jwks, tokens::discovery, tokens::offer_gate, tokens::introspect, tokens::revoke,
+        audit::events, audit::tree_head, audit::trail, audit::consistency, audit::export, audit::audit_keys,
     ),
     components(schemas(problem::Problem, hr::verifications::CreateVerification, hr::verifications::Created,
         hr::verifications::Page, candidate::session::SessionView, candidate::session::StepDone,
-        candidate::session::ConsentRequest)),
+        candidate::session::ConsentRequest, tokens::OfferGateRequest, tokens::OfferGateAnswer,
+        tokens::RevokeRequest, crate::tokens::verify::Rejection, audit::EventView, audit::HeadView, audit::EventPage,
+        audit::Trail)),
     modifiers(&Security),
     tags((name = "hr", description = "For HR systems, with an API key"),
          (name = "candidate", description = "For the candidate, with the link's token"),
+         (name = "tokens", description = "Verification tokens: JWKS, offer gate, introspection, revocation"),
+         (name = "audit", description = "The tamper-evident audit log, for auditors"),
          (name = "operations", description = "Health, readiness and metrics"))
 )]
 pub struct ApiDoc;

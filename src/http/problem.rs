@@ -48,6 +48,8 @@ pub enum ApiError {
     TooLarge { limit: u64 },
     #[error("the upload is not acceptable media")]
     BadMedia { code: &'static str, message: String },
+    #[error("the token is revoked already")]
+    AlreadyRevoked,
     #[error("the Idempotency-Key was used with a different request")]
     IdempotencyConflict,
     #[error("internal error")]
@@ -69,6 +71,7 @@ impl ApiError {
             Self::TooLarge { .. } => "upload_too_large".into(),
             Self::BadMedia { code, .. } => (*code).into(),
             Self::IdempotencyConflict => "idempotency_conflict".into(),
+            Self::AlreadyRevoked => "already_revoked".into(),
             Self::Internal(_) => "internal".into(),
         }
     }
@@ -98,7 +101,7 @@ impl ResponseError for ApiError {
             Self::Unauthenticated | Self::CandidateToken => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::OutOfOrder { .. } | Self::IdempotencyConflict => StatusCode::CONFLICT,
+            Self::OutOfOrder { .. } | Self::IdempotencyConflict | Self::AlreadyRevoked => StatusCode::CONFLICT,
             Self::MalformedBody(_) | Self::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidField(_) | Self::BadMedia { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -138,6 +141,15 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> actix_web::Error {
         }
         E::Deserialize(e) => ApiError::MalformedBody(e.to_string()).into(),
         _ => ApiError::MalformedBody("the body could not be read".into()).into(),
+    }
+}
+
+pub fn form_error(err: actix_web::error::UrlencodedError) -> actix_web::Error {
+    use actix_web::error::UrlencodedError as E;
+    match err {
+        E::ContentType => ApiError::UnsupportedMediaType.into(),
+        E::Overflow { limit, .. } => ApiError::TooLarge { limit: limit as u64 }.into(),
+        e => ApiError::MalformedBody(e.to_string()).into(),
     }
 }
 

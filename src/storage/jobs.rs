@@ -6,7 +6,8 @@
 
 use sqlx::Row;
 
-use super::{Backend, StepChange, StorageError, Store};
+use super::{Backend, NewToken, StepChange, StorageError, Store};
+use crate::audit::event::NewEvent;
 use crate::domain::time::Timestamp;
 use crate::domain::verification::Status;
 
@@ -35,13 +36,16 @@ pub struct ClaimedJob {
     pub max_attempts: i64,
 }
 
-/// What a finished pipeline job writes onto its verification.
+/// What a finished pipeline job writes: the verification's outcome, its audit events and,
+/// on approval, the token.
 #[derive(Debug, Clone)]
 pub struct Outcome<'a> {
     pub status: Status,
     pub decision: Option<&'a str>,
     pub reasons: &'a str,
     pub results: &'a str,
+    pub audit: &'a [NewEvent],
+    pub token: Option<&'a NewToken>,
 }
 
 /// Status-change webhooks are queued in the same transaction as the change (an outbox in
@@ -81,10 +85,12 @@ impl Store {
         step: StepChange<'_>,
         job_id: &str,
         max_attempts: i64,
+        event: &NewEvent,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let Some(mut tx) = self.begin_step(step, None, now).await? else { return Ok(false) };
         self.insert_job(&mut tx, job_id, JobKind::Pipeline, step.id, "{}", max_attempts, now).await?;
+        self.append_audit(&mut tx, event, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -252,7 +258,8 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Writes an outcome on a verification that is not final yet.
+    /// Writes an outcome (with its audit events and token) on a verification that is not
+    /// final yet; nothing when it is final already.
     pub async fn set_outcome(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -264,7 +271,7 @@ impl Store {
             "UPDATE verifications SET status = ?, decision = ?, reasons = ?, results = ?, updated_at = ? \
              WHERE id = ? AND status IN ('submitted', 'processing')",
         );
-        sqlx::query(&q)
+        let done = sqlx::query(&q)
             .bind(outcome.status.as_str())
             .bind(outcome.decision.map(str::to_owned))
             .bind(outcome.reasons)
@@ -273,6 +280,15 @@ impl Store {
             .bind(verification)
             .execute(&mut **tx)
             .await?;
+        if done.rows_affected() != 1 {
+            return Ok(());
+        }
+        for event in outcome.audit {
+            self.append_audit(tx, event, now).await?;
+        }
+        if let Some(token) = outcome.token {
+            self.insert_token(tx, token).await?;
+        }
         self.queue_webhook(tx, verification, outcome.status, now).await?;
         Ok(())
     }
@@ -282,14 +298,16 @@ impl Store {
         &self,
         verification: &str,
         reason: &str,
+        event: &NewEvent,
         now: Timestamp,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         let reasons = serde_json::json!([reason]).to_string();
+        let audit = std::slice::from_ref(event);
         self.set_outcome(
             &mut tx,
             verification,
-            &Outcome { status: Status::Failed, decision: None, reasons: &reasons, results: "{}" },
+            &Outcome { status: Status::Failed, decision: None, reasons: &reasons, results: "{}", audit, token: None },
             now,
         )
         .await?;

@@ -5,9 +5,12 @@
 //! test runs on both engines.
 
 mod api_keys;
+mod audit;
 mod jobs;
+mod keys;
 mod media;
 pub mod objects;
+mod tokens;
 mod verifications;
 mod webhooks;
 
@@ -19,8 +22,11 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use api_keys::ApiKeyRecord;
+pub use audit::{AuditRow, EventFilter, HeadRow};
 pub use jobs::{ClaimedJob, JobKind, Outcome};
+pub use keys::{KeyPurpose, KeyRecord, KeyState};
 pub use media::MediaRecord;
+pub use tokens::{NewToken, TokenRecord};
 pub use verifications::{ListFilter, NewVerification, StepChange, VerificationRecord};
 pub use webhooks::WebhookAttempt;
 

@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{StorageError, Store};
+use crate::audit::event::NewEvent;
 use crate::domain::time::Timestamp;
 use crate::domain::verification::Status;
 
@@ -97,7 +98,9 @@ fn record(row: &AnyRow) -> Result<VerificationRecord, StorageError> {
 }
 
 impl Store {
-    pub async fn insert_verification(&self, v: &NewVerification) -> Result<(), StorageError> {
+    /// Inserts a verification with its audit event.
+    pub async fn insert_verification(&self, v: &NewVerification, event: &NewEvent) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
         let q = self.sql(
             "INSERT INTO verifications (id, org_id, external_id, status, claims, callback_url, idempotency_key, request_digest, \
              token_digest, token_expires_at, sealed_link, created_at, updated_at) VALUES (?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -115,8 +118,10 @@ impl Store {
             .bind(v.sealed_link.clone())
             .bind(v.now.millis())
             .bind(v.now.millis())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        self.append_audit(&mut tx, event, v.now).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -183,15 +188,17 @@ impl Store {
 
     /// Applies a candidate step: moves `step.id` from `from` to `to` and replaces the token
     /// digest, only if the status and the presented token are still current. False when they
-    /// are not (a replayed token or a concurrent step). The status-change webhook is queued
-    /// in the same transaction.
+    /// are not (a replayed token or a concurrent step). The status-change webhook and the
+    /// audit event are written in the same transaction.
     pub async fn advance(
         &self,
         step: StepChange<'_>,
         consent: Option<(&str, Timestamp)>,
+        event: &NewEvent,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let Some(tx) = self.begin_step(step, consent, now).await? else { return Ok(false) };
+        let Some(mut tx) = self.begin_step(step, consent, now).await? else { return Ok(false) };
+        self.append_audit(&mut tx, event, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -202,10 +209,12 @@ impl Store {
         &self,
         step: StepChange<'_>,
         media: &super::MediaRecord,
+        event: &NewEvent,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let Some(mut tx) = self.begin_step(step, None, now).await? else { return Ok(false) };
         self.put_media(&mut tx, step.id, media, now).await?;
+        self.append_audit(&mut tx, event, now).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -18,6 +18,7 @@ macro_rules! on_both_engines {
     )*};
 }
 
+mod audit_log;
 mod authz;
 mod bad_input;
 mod bad_media;
@@ -29,4 +30,5 @@ mod helpers;
 mod processes;
 mod real_faces;
 mod service_flow;
+mod tokens;
 mod webhooks;

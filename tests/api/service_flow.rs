@@ -6,7 +6,7 @@ use crate::fixtures::fixtures;
 use crate::helpers::{Db, TestApp, spawn_app};
 
 /// Walks a candidate through every step; returns the verification id.
-async fn run_candidate(app: &TestApp, external_id: &str, document: &[u8], selfie: &[u8]) -> String {
+pub async fn run_candidate(app: &TestApp, external_id: &str, document: &[u8], selfie: &[u8]) -> String {
     let (id, token) = app.created(external_id).await;
     let (status, session) = app.step(Method::GET, "/v1/candidate/session", &token, None).await;
     assert_eq!((status, session["next_step"].as_str()), (200, Some("consent")));

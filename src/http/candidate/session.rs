@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 
 use super::upload::{Expect, format_name, read_limited, sha256_hex, validate};
+use crate::audit::event::Kind;
 use crate::context::Context;
 use crate::crypto::secret_token;
 use crate::domain::time::Timestamp;
@@ -95,7 +96,8 @@ pub async fn consent(
     let v = &candidate.verification;
     let consent = Some((body.consent_version.as_str(), now));
     let step = StepChange { id: &v.id, from: v.status, to, presented: &candidate.presented, next: &next.digest };
-    let moved = ctx.store.advance(step, consent, now).await.map_err(|e| ApiError::internal(&e))?;
+    let event = candidate.event(Kind::Consented, serde_json::json!({ "consent_version": body.consent_version }));
+    let moved = ctx.store.advance(step, consent, &event, now).await.map_err(|e| ApiError::internal(&e))?;
     if !moved {
         return Err(ApiError::CandidateToken);
     }
@@ -127,7 +129,11 @@ async fn upload(
     ctx.media.put(&record.object_key, &context, &bytes).await.map_err(|e| ApiError::internal(&e))?;
     let next = secret_token::generate();
     let step = StepChange { id: &v.id, from: v.status, to, presented: &candidate.presented, next: &next.digest };
-    let stored = ctx.store.record_upload(step, &record, now).await;
+    let event = candidate.event(
+        Kind::MediaUploaded,
+        serde_json::json!({ "kind": kind, "sha256": record.sha256, "size": record.size, "format": record.format }),
+    );
+    let stored = ctx.store.record_upload(step, &record, &event, now).await;
     if !matches!(stored, Ok(true)) {
         // Refused or failed: the object must not outlive the attempt.
         let _ = ctx.media.delete(&record.object_key).await;
@@ -197,8 +203,12 @@ pub async fn submit(ctx: web::Data<Context>, candidate: Candidate) -> Result<Htt
     let job = uuid::Uuid::new_v4().to_string();
     let now = ctx.clock.now();
     let step = StepChange { id: &v.id, from: v.status, to, presented: &candidate.presented, next: &next.digest };
-    let queued =
-        ctx.store.submit(step, &job, ctx.settings.jobs.max_attempts, now).await.map_err(|e| ApiError::internal(&e))?;
+    let event = candidate.event(Kind::Submitted, serde_json::json!({ "job": job }));
+    let queued = ctx
+        .store
+        .submit(step, &job, ctx.settings.jobs.max_attempts, &event, now)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     if !queued {
         return Err(ApiError::CandidateToken);
     }

@@ -6,7 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::views::VerificationView;
+use super::views::{TokenView, VerificationView};
+use crate::audit::event::{Kind, NewEvent};
 use crate::context::Context;
 use crate::crypto::secret_token;
 use crate::domain::claims::{ClaimError, Claims, ExternalId, RawClaims};
@@ -120,7 +121,17 @@ pub async fn create(
         sealed_link: seal(link.as_bytes(), "link")?,
         now,
     };
-    match ctx.store.insert_verification(&new).await {
+    let event = NewEvent::about(
+        Kind::VerificationCreated,
+        &caller.org_id,
+        &id,
+        caller.actor(),
+        serde_json::json!({
+            "request_sha256": digest, "idempotency_key": key.is_some(), "callback": new.callback_url.is_some(),
+            "link_expires_at": expires_at.to_rfc3339(),
+        }),
+    );
+    match ctx.store.insert_verification(&new, &event).await {
         Ok(()) => {}
         // A concurrent request with the same key won the race: answer as a replay.
         Err(e) if e.is_unique_violation() && key.is_some() => {
@@ -168,7 +179,19 @@ pub async fn get_one(
     // Another organisation's verification does not exist for this caller.
     let v = found.filter(|v| v.org_id == caller.org_id).ok_or(ApiError::NotFound)?;
     let media = ctx.store.media_of(&id).await.map_err(|e| ApiError::internal(&e))?;
-    Ok(HttpResponse::Ok().json(VerificationView::new(&v, media)))
+    let mut view = VerificationView::new(&v, media);
+    if let Some(t) = ctx.store.token_of(&id).await.map_err(|e| ApiError::internal(&e))? {
+        let value =
+            ctx.sealer.open(&t.sealed_token, &format!("token:{}", t.jti)).map_err(|e| ApiError::internal(&e))?;
+        view.token = Some(TokenView {
+            value: String::from_utf8(value).map_err(|e| ApiError::internal(&e))?,
+            jti: t.jti,
+            expires_at: t.expires_at,
+            revoked: t.revoked_at.is_some(),
+            revoked_reason: t.revoked_reason,
+        });
+    }
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -28,10 +28,25 @@ pub struct VerificationView {
     /// What was uploaded: kind, sha256, size, format. The media itself is never served.
     #[schema(value_type = Vec<Object>)]
     pub media: Vec<MediaRecord>,
+    /// The verification token, once approved: check it at the offer gate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenView>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    /// The signed JWT.
+    pub value: String,
+    pub jti: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+    pub revoked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_reason: Option<String>,
 }
 
 impl VerificationView {
@@ -45,6 +60,7 @@ impl VerificationView {
             results: serde_json::from_str(&v.results).unwrap_or_default(),
             consent: v.consent_version.clone().zip(v.consent_at).map(|(version, at)| Consent { version, at }),
             media,
+            token: None,
             created_at: v.created_at,
             updated_at: v.updated_at,
         }

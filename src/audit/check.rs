@@ -1,0 +1,176 @@
+//! `idgate audit verify`: recompute every leaf from its stored entry, the root at every
+//! signed head, and every head signature (with keys whose sealed private half must open
+//! with the master key and match); report each problem with the first entry it implicates.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+
+use super::merkle::{self, Frontier};
+use crate::crypto::signing::{self, PublicJwk};
+use crate::domain::time::Timestamp;
+use crate::storage::{AuditRow, KeyPurpose, StorageError, Store};
+use crate::tokens::keyring::{Keyring, public_jwk};
+
+const PAGE: i64 = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The first entry implicated, when one is.
+    pub seq: Option<i64>,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub entries: i64,
+    pub heads: usize,
+    /// Root of the whole log as recomputed.
+    pub root: String,
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The problem that comes first in the log.
+    pub fn first(&self) -> Option<&Problem> {
+        self.problems.iter().min_by_key(|p| p.seq.unwrap_or(i64::MAX))
+    }
+}
+
+fn entry_problem(row: &AuditRow, expected: i64) -> Option<Problem> {
+    let bad = |code, message: String| Some(Problem { seq: Some(row.seq.min(expected)), code, message });
+    if row.seq != expected {
+        return bad("missing_entry", format!("entry {expected} is missing (the next stored entry is {})", row.seq));
+    }
+    let leaf = hex::encode(merkle::leaf_hash(row.entry.as_bytes()));
+    if leaf != row.leaf_hash {
+        return bad("entry_altered", format!("entry {} does not hash to its recorded leaf hash", row.seq));
+    }
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&row.entry) else {
+        return bad("unreadable_entry", format!("entry {} is not JSON", row.seq));
+    };
+    if json.get("seq").and_then(serde_json::Value::as_i64) != Some(row.seq) {
+        return bad("misplaced_entry", format!("entry {} says it is entry {}", row.seq, json.get("seq").cloned().unwrap_or_default()));
+    }
+    let at = json.get("at").and_then(serde_json::Value::as_str).and_then(Timestamp::parse_rfc3339);
+    if at != Some(row.at)
+        || json.get("kind").and_then(serde_json::Value::as_str) != Some(row.kind.as_str())
+        || json.get("org").and_then(serde_json::Value::as_str) != row.org_id.as_deref()
+        || json.get("verification").and_then(serde_json::Value::as_str) != row.verification_id.as_deref()
+    {
+        return bad("columns_altered", format!("entry {}'s indexed columns differ from its content", row.seq));
+    }
+    None
+}
+
+/// Checks the whole log. Storage errors are errors; everything found wrong is a problem.
+pub async fn check(store: &Store, keys: &Keyring) -> Result<Report, StorageError> {
+    let mut problems = Vec::new();
+    let heads = store.heads().await?;
+    let mut audit_keys: HashMap<String, PublicJwk> = HashMap::new();
+    for record in store.keys(KeyPurpose::Audit).await? {
+        match (keys.open(&record), public_jwk(&record)) {
+            (Ok(_), Ok(jwk)) => {
+                audit_keys.insert(record.kid.clone(), jwk);
+            }
+            _ => problems.push(Problem {
+                seq: None,
+                code: "audit_key_invalid",
+                message: format!("audit key {} does not open with the master key or does not match", record.kid),
+            }),
+        }
+    }
+
+    // One pass over the entries; the root is taken at every signed size.
+    let mut roots: HashMap<i64, String> = heads.iter().map(|h| (h.tree_size, String::new())).collect();
+    let mut frontier = Frontier::default();
+    let mut expected = 0i64;
+    loop {
+        let rows = store.audit_range(expected, PAGE).await?;
+        let Some(last) = rows.last().map(|r| r.seq) else { break };
+        for row in &rows {
+            if let Some(p) = entry_problem(row, expected) {
+                problems.push(p);
+            }
+            // The tree is over the entries as stored, in stored order.
+            frontier.push(merkle::leaf_hash(row.entry.as_bytes()));
+            expected = row.seq + 1;
+            let size = i64::try_from(frontier.size()).unwrap_or(i64::MAX);
+            if let Some(root) = roots.get_mut(&size) {
+                *root = hex::encode(frontier.root());
+            }
+        }
+        expected = expected.max(last + 1);
+    }
+    let entries = i64::try_from(frontier.size()).unwrap_or(i64::MAX);
+    let entry_problems: Vec<i64> = problems.iter().filter_map(|p| p.seq).collect();
+
+    let mut previous: Option<(i64, Timestamp)> = None;
+    for head in &heads {
+        let start = previous.map_or(0, |(size, _)| size);
+        let message = super::head_message(head.tree_size, &head.root_hash, head.signed_at.millis());
+        let signature = URL_SAFE_NO_PAD.decode(&head.signature).unwrap_or_default();
+        match audit_keys.get(&head.kid) {
+            None => problems.push(Problem {
+                seq: None,
+                code: "unknown_head_key",
+                message: format!("the head of size {} is signed by unknown key {}", head.tree_size, head.kid),
+            }),
+            Some(key) if !signing::ed25519_verify(key, message.as_bytes(), &signature) => problems.push(Problem {
+                seq: None,
+                code: "bad_head_signature",
+                message: format!("the signature of the head of size {} does not verify", head.tree_size),
+            }),
+            Some(_) => {}
+        }
+        if head.tree_size > entries {
+            problems.push(Problem {
+                seq: Some(entries),
+                code: "truncated",
+                message: format!(
+                    "a head signed {} covers {} entries but the log has {entries}: entries from {entries} on were removed",
+                    head.signed_at.to_rfc3339(),
+                    head.tree_size
+                ),
+            });
+        } else if roots.get(&head.tree_size).map(String::as_str) != Some(head.root_hash.as_str()) {
+            // Pointed at the first entry already found wrong in its range, if any.
+            let culprit = entry_problems.iter().copied().find(|s| (start..head.tree_size).contains(s));
+            problems.push(Problem {
+                seq: Some(culprit.unwrap_or(start)),
+                code: "root_mismatch",
+                message: format!(
+                    "the first {} entries do not hash to the root signed {}: an entry from {start} to {} was changed, removed or reordered",
+                    head.tree_size,
+                    head.signed_at.to_rfc3339(),
+                    head.tree_size - 1
+                ),
+            });
+        }
+        if previous.is_some_and(|(_, at)| head.signed_at < at) {
+            problems.push(Problem {
+                seq: Some(start),
+                code: "head_time_order",
+                message: format!("the head of size {} is dated before the head before it", head.tree_size),
+            });
+        }
+        previous = Some((head.tree_size, head.signed_at));
+    }
+    let counter = store.audit_size().await?;
+    if counter != entries {
+        problems.push(Problem {
+            seq: Some(counter.min(entries)),
+            code: "counter_mismatch",
+            message: format!("the log's counter says {counter} entries but {entries} are stored"),
+        });
+    }
+    problems.sort_by_key(|p| p.seq.unwrap_or(i64::MAX));
+    Ok(Report { entries, heads: heads.len(), root: hex::encode(frontier.root()), problems })
+}

@@ -1,0 +1,308 @@
+//! The audit log: proofs that check out independently, and tampering of every kind found by
+//! `idgate audit verify` (and the library check it runs), 100 % of the time.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use idgate::audit::check::check;
+use idgate::audit::merkle::{self, Hash};
+use idgate::crypto::signing::{self, PublicJwk};
+use reqwest::Method;
+use sqlx::Row;
+
+use crate::helpers::{Db, TestApp, encode, idgate, solid, spawn_app};
+
+fn hash(hex_str: &str) -> Hash {
+    hex::decode(hex_str).unwrap().try_into().unwrap()
+}
+
+/// Checks a head's signature with the published audit key.
+async fn check_head(app: &TestApp, head: &serde_json::Value) {
+    let keys: serde_json::Value =
+        app.http.get(app.url("/.well-known/audit-keys.json")).send().await.unwrap().json().await.unwrap();
+    let jwk = keys["keys"].as_array().unwrap().iter().find(|k| k["kid"] == head["kid"]).expect("head key published");
+    let jwk: PublicJwk = serde_json::from_value(jwk.clone()).unwrap();
+    let message = idgate::audit::head_message(
+        head["tree_size"].as_i64().unwrap(),
+        head["root_hash"].as_str().unwrap(),
+        head["signed_at_ms"].as_i64().unwrap(),
+    );
+    assert_eq!(head["signed_message"].as_str().unwrap(), message);
+    let sig = URL_SAFE_NO_PAD.decode(head["signature"].as_str().unwrap()).unwrap();
+    assert!(signing::ed25519_verify(&jwk, message.as_bytes(), &sig), "head signature");
+}
+
+/// Every event of a trail hashes to its leaf and is included in the signed head.
+pub async fn check_trail(app: &TestApp, trail: &serde_json::Value) {
+    let head = &trail["tree_head"];
+    check_head(app, head).await;
+    let size = head["tree_size"].as_u64().unwrap();
+    let root = hash(head["root_hash"].as_str().unwrap());
+    for e in trail["events"].as_array().unwrap() {
+        let leaf = merkle::leaf_hash(e["entry"].as_str().unwrap().as_bytes());
+        assert_eq!(hex::encode(leaf), e["leaf_hash"].as_str().unwrap());
+        let proof: Vec<Hash> =
+            e["inclusion_proof"].as_array().unwrap().iter().map(|h| hash(h.as_str().unwrap())).collect();
+        assert!(merkle::verify_inclusion(e["seq"].as_u64().unwrap(), size, &leaf, &proof, &root), "{e}");
+    }
+}
+
+/// A log of a few verifications with several signed heads; returns its size.
+async fn build_log(app: &TestApp) -> i64 {
+    let doc = encode(".jpg", &solid(320, 240, [90.0, 120.0, 150.0]));
+    for n in 0..3 {
+        let (_, token) = app.created(&format!("cand-audit-{n}")).await;
+        let (status, body) = app.consent(&token).await;
+        assert_eq!(status, 200);
+        if n == 0 {
+            let token = body["token"].as_str().unwrap();
+            let (status, body) = app.step(Method::PUT, "/v1/candidate/document/front", token, Some(doc.clone())).await;
+            assert_eq!(status, 200, "{body}");
+        }
+        let head = app.get_json(&app.keys["auditor"], "/v1/audit/tree-head").await;
+        check_head(app, &head).await;
+    }
+    app.ctx.store.audit_size().await.unwrap()
+}
+
+fn sql(db: Db, query: &str) -> String {
+    if db == Db::Sqlite {
+        return query.to_owned();
+    }
+    let mut n = 0;
+    query.chars().fold(String::new(), |mut out, c| {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+        out
+    })
+}
+
+struct Raw {
+    pool: sqlx::AnyPool,
+    db: Db,
+}
+
+impl Raw {
+    async fn exec(&self, query: &str, args: &[&str]) {
+        let q = sql(self.db, query);
+        let mut query = sqlx::query(&q);
+        for a in args {
+            query = match a.parse::<i64>() {
+                Ok(n) => query.bind(n),
+                Err(_) => query.bind(a.to_string()),
+            };
+        }
+        query.execute(&self.pool).await.unwrap();
+    }
+
+    async fn row(&self, seq: i64) -> (i64, i64, String, Option<String>, Option<String>, String, String) {
+        let q =
+            sql(self.db, "SELECT at, kind, entry, org_id, verification_id, leaf_hash FROM audit_events WHERE seq = ?");
+        let r = sqlx::query(&q).bind(seq).fetch_one(&self.pool).await.unwrap();
+        (seq, r.get(0), r.get(1), r.get(3), r.get(4), r.get(2), r.get(5))
+    }
+
+    async fn put_back(&self, row: &(i64, i64, String, Option<String>, Option<String>, String, String)) {
+        let q = sql(
+            self.db,
+            "INSERT INTO audit_events (seq, at, kind, org_id, verification_id, entry, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        );
+        sqlx::query(&q)
+            .bind(row.0)
+            .bind(row.1)
+            .bind(row.2.clone())
+            .bind(row.3.clone())
+            .bind(row.4.clone())
+            .bind(row.5.clone())
+            .bind(row.6.clone())
+            .execute(&self.pool)
+            .await
+            .unwrap();
+    }
+}
+
+async fn first_problem(app: &TestApp) -> Option<(Option<i64>, &'static str)> {
+    let report = check(&app.ctx.store, &app.ctx.keys).await.unwrap();
+    report.first().map(|p| (p.seq, p.code))
+}
+
+async fn codes(app: &TestApp) -> Vec<&'static str> {
+    check(&app.ctx.store, &app.ctx.keys).await.unwrap().problems.iter().map(|p| p.code).collect()
+}
+
+async fn tampering_is_always_found(db: Db) {
+    let Some(app) = spawn_app(db).await else { return };
+    let n = build_log(&app).await;
+    assert!(n >= 10, "{n} events");
+    assert_eq!(first_problem(&app).await, None);
+    sqlx::any::install_default_drivers();
+    let raw = Raw { pool: sqlx::AnyPool::connect(&app.ctx.settings.storage.database_url()).await.unwrap(), db };
+    let upd = "UPDATE audit_events SET entry = ?, leaf_hash = ? WHERE seq = ?";
+
+    // One byte of any entry, with and without the leaf hash recomputed to match.
+    for seq in 0..n {
+        let q = sql(db, "SELECT entry, leaf_hash FROM audit_events WHERE seq = ?");
+        let r = sqlx::query(&q).bind(seq).fetch_one(&raw.pool).await.unwrap();
+        let (entry, leaf): (String, String) = (r.get(0), r.get(1));
+        let mut bytes = entry.clone().into_bytes();
+        let at = (seq as usize * 7919) % bytes.len();
+        bytes[at] = if bytes[at] == b'x' { b'y' } else { b'x' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        raw.exec(upd, &[&tampered, &leaf, &seq.to_string()]).await;
+        assert_eq!(first_problem(&app).await.map(|p| p.0), Some(Some(seq)), "byte {at} of entry {seq}");
+        let rehashed = hex::encode(merkle::leaf_hash(tampered.as_bytes()));
+        raw.exec(upd, &[&tampered, &rehashed, &seq.to_string()]).await;
+        let found = first_problem(&app).await;
+        assert!(found.is_some_and(|(s, _)| s.unwrap_or(i64::MAX) <= seq), "rehashed entry {seq}: {found:?}");
+        raw.exec(upd, &[&entry, &leaf, &seq.to_string()]).await;
+    }
+    assert_eq!(first_problem(&app).await, None);
+
+    // Delete any one entry.
+    for seq in 0..n {
+        let row = raw.row(seq).await;
+        raw.exec("DELETE FROM audit_events WHERE seq = ?", &[&seq.to_string()]).await;
+        assert_eq!(first_problem(&app).await.map(|p| p.0), Some(Some(seq)), "deleted {seq}");
+        raw.put_back(&row).await;
+    }
+
+    // Swap two entries (content and hashes).
+    for (i, j) in [(0, 1), (2, 7), (5, n - 1)] {
+        let (a, b) = (raw.row(i).await, raw.row(j).await);
+        raw.exec(upd, &[&b.5, &b.6, &i.to_string()]).await;
+        raw.exec(upd, &[&a.5, &a.6, &j.to_string()]).await;
+        assert_eq!(first_problem(&app).await.map(|p| p.0), Some(Some(i)), "swapped {i} and {j}");
+        raw.exec(upd, &[&a.5, &a.6, &i.to_string()]).await;
+        raw.exec(upd, &[&b.5, &b.6, &j.to_string()]).await;
+    }
+    assert_eq!(first_problem(&app).await, None);
+
+    // Replace a signed head: another root, or a signature by a key of the forger's own.
+    let heads = app.ctx.store.heads().await.unwrap();
+    let head = &heads[1];
+    let other_root = heads[0].root_hash.clone();
+    raw.exec("UPDATE audit_heads SET root_hash = ? WHERE tree_size = ?", &[&other_root, &head.tree_size.to_string()])
+        .await;
+    assert!(codes(&app).await.contains(&"bad_head_signature"));
+    let forger = signing::generate(signing::Alg::EdDSA).unwrap();
+    let message = idgate::audit::head_message(head.tree_size, &other_root, head.signed_at.millis());
+    let sig = URL_SAFE_NO_PAD.encode(signing::ed25519_sign(&forger.pkcs8, message.as_bytes()).unwrap());
+    raw.exec(
+        "UPDATE audit_heads SET signature = ?, kid = ? WHERE tree_size = ?",
+        &[&sig, &heads[0].kid, &head.tree_size.to_string()],
+    )
+    .await;
+    assert!(codes(&app).await.contains(&"bad_head_signature"));
+    raw.exec(
+        "UPDATE audit_heads SET root_hash = ?, signature = ?, kid = ? WHERE tree_size = ?",
+        &[&head.root_hash, &head.signature, &head.kid, &head.tree_size.to_string()],
+    )
+    .await;
+    assert_eq!(first_problem(&app).await, None);
+
+    // The CLI on the real database: intact, then one changed byte.
+    let data_dir = app.ctx.settings.storage.data_dir.to_str().unwrap().to_owned();
+    let db_url = app.ctx.settings.storage.database_url();
+    let out = idgate(&["--data-dir", &data_dir, "--database-url", &db_url, "audit", "verify"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("audit log ok: {n} entries")));
+    let row = raw.row(3).await;
+    raw.exec(upd, &[&row.5.replacen("\"v\":1", "\"v\":2", 1), &row.6, "3"]).await;
+    let out = idgate(&["--data-dir", &data_dir, "--database-url", &db_url, "audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("first: entry 3, entry_altered"), "{stderr}");
+    raw.exec(upd, &[&row.5, &row.6, "3"]).await;
+
+    // Truncate the tail (and the counter with it).
+    let last = raw.row(n - 1).await;
+    let before = raw.row(n - 2).await;
+    raw.exec("DELETE FROM audit_events WHERE seq >= ?", &[&(n - 2).to_string()]).await;
+    raw.exec("UPDATE audit_state SET size = ? WHERE id = 1", &[&(n - 2).to_string()]).await;
+    assert_eq!(first_problem(&app).await, Some((Some(n - 2), "truncated")));
+    raw.put_back(&before).await;
+    raw.put_back(&last).await;
+    raw.exec("UPDATE audit_state SET size = ? WHERE id = 1", &[&n.to_string()]).await;
+    assert_eq!(first_problem(&app).await, None);
+}
+
+async fn auditors_read_page_export_and_prove(db: Db) {
+    let Some(app) = spawn_app(db).await else { return };
+    let n = build_log(&app).await;
+    let auditor = &app.keys["auditor"];
+    // Roles: HR systems and reviewers do not read the audit log.
+    for who in ["hr", "reviewer"] {
+        let resp = app.http.get(app.url("/v1/audit/events")).bearer_auth(&app.keys[who]).send().await.unwrap();
+        assert_eq!(resp.status(), 403);
+    }
+    // Pages of 5 cover everything once, in order.
+    let mut seen = Vec::new();
+    let mut after: Option<i64> = None;
+    loop {
+        let path = match after {
+            Some(a) => format!("/v1/audit/events?limit=5&after={a}"),
+            None => "/v1/audit/events?limit=5".into(),
+        };
+        let page = app.get_json(auditor, &path).await;
+        seen.extend(page["events"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()));
+        match page["next"].as_i64() {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (0..n).collect::<Vec<_>>());
+    let consents = app.get_json(auditor, "/v1/audit/events?kind=candidate.consented").await;
+    assert_eq!(consents["events"].as_array().unwrap().len(), 3);
+    let resp = app.http.get(app.url("/v1/audit/events?kind=nonsense")).bearer_auth(auditor).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    // Another organisation's auditor sees none of acme's events (key events are global).
+    // The export is JSON Lines whose lines hash to the tree's leaves.
+    let export = app.http.get(app.url("/v1/audit/export")).bearer_auth(auditor).send().await.unwrap();
+    assert_eq!(export.headers()["content-type"], "application/x-ndjson");
+    let text = export.text().await.unwrap();
+    let leaves: Vec<Hash> = text.lines().map(|l| merkle::leaf_hash(l.as_bytes())).collect();
+    assert_eq!(leaves.len() as i64, n);
+    let head = app.get_json(auditor, "/v1/audit/tree-head").await;
+    assert_eq!(head["tree_size"].as_i64(), Some(n));
+    assert_eq!(hex::encode(merkle::root(&leaves)), head["root_hash"].as_str().unwrap());
+    // Consistency between the first signed head and the latest.
+    let heads = app.ctx.store.heads().await.unwrap();
+    let (first, last) = (&heads[0], heads.last().unwrap());
+    let proof = app
+        .get_json(auditor, &format!("/v1/audit/consistency?first={}&second={}", first.tree_size, last.tree_size))
+        .await;
+    let proof: Vec<Hash> = proof["proof"].as_array().unwrap().iter().map(|h| hash(h.as_str().unwrap())).collect();
+    assert!(merkle::verify_consistency(
+        first.tree_size as u64,
+        last.tree_size as u64,
+        &hash(&first.root_hash),
+        &hash(&last.root_hash),
+        &proof
+    ));
+    let resp =
+        app.http.get(app.url("/v1/audit/consistency?first=0&second=3")).bearer_auth(auditor).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    // A trail: every event of one verification with proofs.
+    let v = app.get_json(&app.keys["hr"], "/v1/verifications?external_id=cand-audit-0").await;
+    let id = v["items"][0]["id"].as_str().unwrap();
+    let trail = app.get_json(auditor, &format!("/v1/audit/verifications/{id}")).await;
+    assert_eq!(trail["events"].as_array().unwrap().len(), 3);
+    check_trail(&app, &trail).await;
+    let resp = app
+        .http
+        .get(app.url(&format!("/v1/audit/verifications/{id}")))
+        .bearer_auth(&app.keys["admin"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+on_both_engines! {
+    every_kind_of_tampering_is_found => tampering_is_always_found,
+    auditors_page_export_and_prove => auditors_read_page_export_and_prove,
+}
