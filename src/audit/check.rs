@@ -57,7 +57,10 @@ fn entry_problem(row: &AuditRow, expected: i64) -> Option<Problem> {
         return bad("unreadable_entry", format!("entry {} is not JSON", row.seq));
     };
     if json.get("seq").and_then(serde_json::Value::as_i64) != Some(row.seq) {
-        return bad("misplaced_entry", format!("entry {} says it is entry {}", row.seq, json.get("seq").cloned().unwrap_or_default()));
+        return bad(
+            "misplaced_entry",
+            format!("entry {} says it is entry {}", row.seq, json.get("seq").cloned().unwrap_or_default()),
+        );
     }
     let at = json.get("at").and_then(serde_json::Value::as_str).and_then(Timestamp::parse_rfc3339);
     if at != Some(row.at)

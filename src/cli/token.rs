@@ -47,7 +47,10 @@ async fn load_jwks(source: &str) -> Result<String, Failure> {
 /// The keys of a JWK Set we can use (others, e.g. RSA keys of other issuers, are skipped).
 fn keys_of(text: &str) -> Result<Vec<VerifyingKey>, Failure> {
     let set: serde_json::Value = serde_json::from_str(text).map_err(|_| Failure::bad_input("the JWKS is not JSON"))?;
-    let keys = set.get("keys").and_then(serde_json::Value::as_array).ok_or_else(|| Failure::bad_input("the JWKS has no \"keys\" array"))?;
+    let keys = set
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| Failure::bad_input("the JWKS has no \"keys\" array"))?;
     Ok(keys
         .iter()
         .filter_map(|k| serde_json::from_value::<PublicJwk>(k.clone()).ok())

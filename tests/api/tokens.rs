@@ -308,7 +308,7 @@ async fn es256(db: Db) {
         return;
     };
     let Some((id, token)) = approved(&app).await else { return };
-    assert_eq!(idgate::tokens::verify::kid_of(&token).is_some(), true);
+    assert!(idgate::tokens::verify::kid_of(&token).is_some());
     let header: serde_json::Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
     assert_eq!(header["alg"], "ES256");
