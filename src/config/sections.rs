@@ -1,0 +1,211 @@
+//! The sections of the configuration: their fields, defaults and documentation.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::DEFAULT_MATCH_THRESHOLD;
+
+/// A secret string: never printed, never serialised back.
+#[derive(Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    /// Holds the SQLite database, the media and the generated master key by default.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: SQLite at `data_dir/idgate.db`. A secret
+    /// (it may hold a password).
+    pub database_url: Option<Secret>,
+    /// Where sealed media is stored on disk; default `data_dir/media`.
+    pub media_dir: Option<PathBuf>,
+    /// Store media in an S3-compatible bucket instead: `s3://bucket/prefix` (credentials
+    /// from the standard AWS_* variables).
+    pub media_url: Option<String>,
+    pub max_connections: u32,
+    /// AES-256 master key in base64 (IDGATE_MASTER_KEY); default: generated once into
+    /// `data_dir/master.key` (mode 0600).
+    pub master_key: Option<Secret>,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            media_dir: None,
+            media_url: None,
+            max_connections: 16,
+            master_key: None,
+        }
+    }
+}
+
+impl StorageSettings {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => crate::storage::sqlite_url(&self.data_dir.join("idgate.db")),
+        }
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.media_dir.clone().unwrap_or_else(|| self.data_dir.join("media"))
+    }
+}
+
+/// How the pipeline's results become a decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DecisionSettings {
+    /// Below the match threshold by less than this (cosine), or with quality reasons, the
+    /// case goes to a human (review) instead of being rejected.
+    pub review_margin: f32,
+}
+
+impl Default for DecisionSettings {
+    fn default() -> Self {
+        Self { review_margin: 0.07 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CandidateSettings {
+    /// How long a candidate link stays valid, in hours.
+    pub token_ttl_hours: u64,
+    /// Base of the candidate links idgate hands out.
+    pub public_url: String,
+    /// The consent text version the candidate must accept.
+    pub consent_version: String,
+}
+
+impl Default for CandidateSettings {
+    fn default() -> Self {
+        Self { token_ttl_hours: 72, public_url: "http://127.0.0.1:8080".into(), consent_version: "2026-11".into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobSettings {
+    /// Workers run inside `idgate serve` (0: none; run `idgate worker` instead).
+    pub workers: usize,
+    pub lease_seconds: u64,
+    pub max_attempts: i64,
+    /// First retry delay; doubled on every attempt, with ±25 % jitter.
+    pub backoff_seconds: u64,
+    pub poll_millis: u64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self { workers: 1, lease_seconds: 60, max_attempts: 3, backoff_seconds: 5, poll_millis: 250 }
+    }
+}
+
+/// Verification tokens (JWT) issued on approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenSettings {
+    /// The `iss` of every token; default: `candidate.public_url`.
+    pub issuer: Option<String>,
+    /// Token lifetime in days.
+    pub ttl_days: u64,
+    /// Algorithm of newly generated token keys: `EdDSA` (Ed25519) or `ES256` (P-256).
+    pub algorithm: String,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+    pub leeway_seconds: i64,
+    /// How often a node picks up revocations made on other nodes (its own are immediate).
+    pub revocation_refresh_millis: u64,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            ttl_days: 30,
+            algorithm: "EdDSA".into(),
+            leeway_seconds: 30,
+            revocation_refresh_millis: 1000,
+        }
+    }
+}
+
+/// The audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSettings {
+    /// A new tree head is signed this often when the log has grown.
+    pub head_interval_seconds: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self { head_interval_seconds: 5 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UploadSettings {
+    pub max_document_bytes: u64,
+    pub max_selfie_bytes: u64,
+}
+
+impl Default for UploadSettings {
+    fn default() -> Self {
+        Self { max_document_bytes: 15 << 20, max_selfie_bytes: 60 << 20 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self { bind: SocketAddr::from(([127, 0, 0, 1], 8080)) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaceMatchSettings {
+    /// Cosine similarity at or above which two faces match.
+    pub threshold: f32,
+}
+
+impl Default for FaceMatchSettings {
+    fn default() -> Self {
+        Self { threshold: DEFAULT_MATCH_THRESHOLD }
+    }
+}
