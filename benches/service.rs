@@ -92,18 +92,14 @@ fn media(dir: &Path) -> Option<Media> {
     ok.then(|| Some(Media { document: std::fs::read(doc).ok()?, selfie: std::fs::read(selfie).ok()? })).flatten()
 }
 
+/// Sends `req` and reads the answer as JSON.
+async fn json(req: reqwest::RequestBuilder) -> Result<serde_json::Value, String> {
+    req.send().await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())
+}
+
 async fn end_to_end(http: &reqwest::Client, base: &str, key: &str, m: &Media) -> Result<(f64, String, String), String> {
     let started = Instant::now();
-    let created: serde_json::Value = http
-        .post(format!("{base}/v1/verifications"))
-        .bearer_auth(key)
-        .json(&claims(999_999))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let created = json(http.post(format!("{base}/v1/verifications")).bearer_auth(key).json(&claims(999_999))).await?;
     let id = created["id"].as_str().ok_or("no id")?.to_owned();
     let mut token = created["candidate_url"].as_str().and_then(|u| u.rsplit('/').next()).ok_or("no link")?.to_owned();
     let steps: [(reqwest::Method, &str, Option<Vec<u8>>); 4] = [
@@ -124,20 +120,11 @@ async fn end_to_end(http: &reqwest::Client, base: &str, key: &str, m: &Media) ->
         if let Some(body) = body {
             req = req.body(body);
         }
-        let resp: serde_json::Value =
-            req.send().await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
+        let resp = json(req).await?;
         token = resp["token"].as_str().ok_or_else(|| format!("{path}: {resp}"))?.to_owned();
     }
     loop {
-        let v: serde_json::Value = http
-            .get(format!("{base}/v1/verifications/{id}"))
-            .bearer_auth(key)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let v = json(http.get(format!("{base}/v1/verifications/{id}")).bearer_auth(key)).await?;
         let status = v["status"].as_str().unwrap_or_default().to_owned();
         if ["approved", "rejected", "review", "failed"].contains(&status.as_str()) {
             return Ok((started.elapsed().as_secs_f64() * 1e3, status, id));
@@ -179,16 +166,8 @@ async fn bench(
     let http = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().map_err(|e| e.to_string())?;
     let key = Arc::new(key.key);
 
-    let created: serde_json::Value = http
-        .post(format!("{base}/v1/verifications"))
-        .bearer_auth(key.as_str())
-        .json(&claims(0))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let created =
+        json(http.post(format!("{base}/v1/verifications")).bearer_auth(key.as_str()).json(&claims(0))).await?;
     let id = Arc::new(created["id"].as_str().ok_or("create failed")?.to_owned());
     let get = {
         let (http, base, key, id) = (http.clone(), base.clone(), key.clone(), id.clone());
@@ -215,15 +194,7 @@ async fn bench(
         println!(
             "{label:<10} one verification end to end (create → decision, 5 HTTP steps + pipeline): {ms:.0} ms, {status}"
         );
-        let v: serde_json::Value = http
-            .get(format!("{base}/v1/verifications/{id}"))
-            .bearer_auth(key.as_str())
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let v = json(http.get(format!("{base}/v1/verifications/{id}")).bearer_auth(key.as_str())).await?;
         let token = v["token"]["value"].as_str().ok_or("no token on the approved verification")?.to_owned();
         let body = Arc::new(serde_json::json!({"token": token, "candidate": "bench-999999"}).to_string());
         let gate = {

@@ -116,24 +116,30 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// `?` placeholders, numbered `$1…` for PostgreSQL. Our SQL has no `?` in literals.
+    /// `?` placeholders, numbered `$1…` for PostgreSQL.
     fn sql<'q>(&self, query: &'q str) -> Cow<'q, str> {
-        match self.backend {
-            Backend::Sqlite => Cow::Borrowed(query),
-            Backend::Postgres => {
-                let mut out = String::with_capacity(query.len() + 16);
-                let mut n = 0;
-                for c in query.chars() {
-                    if c == '?' {
-                        n += 1;
-                        out.push('$');
-                        out.push_str(&n.to_string());
-                    } else {
-                        out.push(c);
-                    }
+        placeholders(self.backend, query)
+    }
+}
+
+/// `query` with its `?` placeholders as `backend` wants them (numbered `$1…` for
+/// PostgreSQL). Our SQL has no `?` in literals.
+pub fn placeholders(backend: Backend, query: &str) -> Cow<'_, str> {
+    match backend {
+        Backend::Sqlite => Cow::Borrowed(query),
+        Backend::Postgres => {
+            let mut out = String::with_capacity(query.len() + 16);
+            let mut n = 0;
+            for c in query.chars() {
+                if c == '?' {
+                    n += 1;
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push(c);
                 }
-                Cow::Owned(out)
             }
+            Cow::Owned(out)
         }
     }
 }

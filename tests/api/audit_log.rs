@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use idgate::audit::check::check;
 use idgate::audit::merkle::{self, Hash};
 use idgate::crypto::signing::{self, PublicJwk};
+use idgate::storage::{Backend, placeholders};
 use reqwest::Method;
 use sqlx::Row;
 
@@ -65,19 +66,8 @@ async fn build_log(app: &TestApp) -> i64 {
 }
 
 fn sql(db: Db, query: &str) -> String {
-    if db == Db::Sqlite {
-        return query.to_owned();
-    }
-    let mut n = 0;
-    query.chars().fold(String::new(), |mut out, c| {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-        out
-    })
+    let backend = if db == Db::Sqlite { Backend::Sqlite } else { Backend::Postgres };
+    placeholders(backend, query).into_owned()
 }
 
 struct Raw {

@@ -196,8 +196,7 @@ async fn forgeries(db: Db) {
         sign(&c, signer).unwrap()
     };
     let kid = idgate::tokens::verify::kid_of(&token).unwrap();
-    let jwks: serde_json::Value =
-        app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks = app.get_json(&app.keys["hr"], "/.well-known/jwks.json").await;
     let public_x = jwks["keys"][0]["x"].as_str().unwrap().to_owned();
     let stranger = signing::generate(Alg::EdDSA).unwrap();
     let stranger = Signer { kid: stranger.kid, alg: Alg::EdDSA, pkcs8: stranger.pkcs8 };
@@ -250,8 +249,7 @@ async fn forgeries(db: Db) {
     let db_url = app.ctx.settings.storage.database_url();
     let out = idgate(&["--data-dir", &data_dir, "--database-url", &db_url, "keys", "rotate"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let jwks: serde_json::Value =
-        app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks = app.get_json(&app.keys["hr"], "/.well-known/jwks.json").await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "{jwks}");
     let new_signer = app.ctx.keys.signer(KeyPurpose::Token).await.unwrap();
     assert_ne!(new_signer.kid, signer.kid);
@@ -282,8 +280,7 @@ async fn forgeries(db: Db) {
         &signer,
     );
     assert_eq!(gate(&app, &hr, &old, "cand-token").await, (false, vec!["key_retired".into()]));
-    let jwks: serde_json::Value =
-        app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks = app.get_json(&app.keys["hr"], "/.well-known/jwks.json").await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1, "{jwks}");
     assert_eq!(gate(&app, &hr, &token, "cand-token").await, (false, vec!["expired".into()]));
     // The revoked reason is its own too.
@@ -313,8 +310,7 @@ async fn es256(db: Db) {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
     assert_eq!(header["alg"], "ES256");
     assert_eq!(gate(&app, &app.keys["hr"], &token, "cand-token").await, (true, vec![]));
-    let jwks: serde_json::Value =
-        app.http.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks = app.get_json(&app.keys["hr"], "/.well-known/jwks.json").await;
     use jwt_compact::alg::Es256;
     use jwt_compact::{Algorithm, AlgorithmExt, UntrustedToken};
     let jwk = &jwks["keys"][0];
