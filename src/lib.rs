@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod crypto;
+pub mod document;
 pub mod domain;
 pub mod engine;
 pub mod http;

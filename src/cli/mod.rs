@@ -6,6 +6,7 @@ mod apikey;
 mod audit;
 mod calibrate;
 mod compare;
+mod document;
 mod keys;
 mod native_logs;
 mod serve;
@@ -49,6 +50,9 @@ enum Command {
     Compare(compare::Args),
     /// Measure genuine and impostor score distributions and print thresholds per FMR.
     Calibrate(calibrate::Args),
+    /// Read identity documents: the MRZ on a photo or given as text, a licence's barcode.
+    #[command(subcommand)]
+    Document(document::Command),
     /// Manage the token and audit signing keys.
     #[command(subcommand)]
     Keys(keys::Command),
@@ -99,6 +103,7 @@ pub fn run() -> ExitCode {
         Command::Apikey(command) => apikey::run(settings, command),
         Command::Compare(args) => compare::run(settings, args),
         Command::Calibrate(args) => calibrate::run(settings, args),
+        Command::Document(command) => document::run(settings, command),
         Command::Keys(command) => keys::run(settings, command),
         Command::Token(command) => token::run(settings, command),
         Command::Audit(command) => audit::run(settings, command),

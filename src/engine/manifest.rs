@@ -49,7 +49,7 @@ mod tests {
     #[test]
     fn embedded_manifest_names_both_face_models_with_hashes() {
         let m = Manifest::embedded().unwrap();
-        for name in ["face_detector", "face_recogniser"] {
+        for name in ["face_detector", "face_recogniser", "text_detector", "text_recogniser"] {
             let model = m.model(name).unwrap();
             assert_eq!(model.sha256.len(), 64, "{name}");
         }

@@ -18,6 +18,7 @@ use opencv::core::Mat;
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::document::ocr::{Ocr, TextDetector, TextRecogniser};
 use crate::domain::face::{Detection, Embedding};
 use crate::domain::quality::{FaceQuality, QualityIssue, QualityThresholds};
 use detector::{Detector, DetectorSettings};
@@ -156,6 +157,7 @@ pub enum Embed {
 pub struct Engine {
     detector: Detector,
     recogniser: Recogniser,
+    ocr: Ocr,
     settings: EngineSettings,
 }
 
@@ -171,11 +173,24 @@ impl Engine {
         let threads = settings.intra_threads.max(1);
         let detector_path = runtime::verified_path(&settings.models_dir, manifest.model("face_detector")?)?;
         let recogniser_path = runtime::verified_path(&settings.models_dir, manifest.model("face_recogniser")?)?;
+        let text_detector_path = runtime::verified_path(&settings.models_dir, manifest.model("text_detector")?)?;
+        let text_recogniser_path = runtime::verified_path(&settings.models_dir, manifest.model("text_recogniser")?)?;
+        // The text detector runs once per document on a large image: it gets both cores.
+        let ocr = Ocr {
+            detector: TextDetector::new(runtime::session(env, &text_detector_path, threads.max(2))?),
+            recogniser: TextRecogniser::new(runtime::session(env, &text_recogniser_path, threads.max(2))?)?,
+        };
         Ok(Arc::new(Self {
             detector: Detector::new(runtime::session(env, &detector_path, threads)?, settings.detector),
             recogniser: Recogniser::new(runtime::session(env, &recogniser_path, threads)?),
+            ocr,
             settings: settings.clone(),
         }))
+    }
+
+    /// The text models (document reading).
+    pub fn ocr(&self) -> &Ocr {
+        &self.ocr
     }
 
     pub fn settings(&self) -> &EngineSettings {

@@ -1,0 +1,264 @@
+//! OCR repair driven by the zone's structure. Three passes, each recorded as corrections:
+//! 1. filler runs lengthened or shortened so each line has the format's width;
+//! 2. characters that cannot stand where they are moved to their class (a digit in a name
+//!    becomes the letter it is mistaken for, a letter in a date the digit);
+//! 3. in free fields covered by a failing check digit, the usual confusions (O/0, I/1, B/8,
+//!    S/5, Z/2, G/6, ...) are tried, most likely first, until the check digit holds.
+//!
+//! A check digit is never changed into another digit to make a line valid.
+
+use super::layout::{Class, Format, Layout};
+use super::zone::Zone;
+
+/// Letter → digit, for positions that must be digits.
+fn to_digit(c: u8) -> Option<u8> {
+    Some(match c {
+        b'O' | b'Q' | b'D' | b'U' => b'0',
+        b'I' | b'L' => b'1',
+        b'Z' => b'2',
+        b'A' => b'4',
+        b'S' => b'5',
+        b'G' => b'6',
+        b'T' => b'7',
+        b'B' => b'8',
+        _ => return None,
+    })
+}
+
+/// Digit → letter, for positions that must be letters.
+fn to_letter(c: u8) -> Option<u8> {
+    Some(match c {
+        b'0' => b'O',
+        b'1' => b'I',
+        b'2' => b'Z',
+        b'4' => b'A',
+        b'5' => b'S',
+        b'6' => b'G',
+        b'7' => b'T',
+        b'8' => b'B',
+        _ => return None,
+    })
+}
+
+/// Confusable pairs in free fields, most likely first (as measured on PP-OCR reads).
+const SWAPS: [(u8, u8); 10] = [
+    (b'O', b'0'),
+    (b'I', b'1'),
+    (b'B', b'8'),
+    (b'S', b'5'),
+    (b'Z', b'2'),
+    (b'G', b'6'),
+    (b'D', b'0'),
+    (b'Q', b'0'),
+    (b'A', b'4'),
+    (b'T', b'7'),
+];
+
+fn swaps_of(c: u8) -> impl Iterator<Item = (usize, u8)> {
+    SWAPS.iter().enumerate().filter_map(move |(rank, (a, b))| {
+        if c == *a {
+            Some((rank, *b))
+        } else if c == *b {
+            Some((rank, *a))
+        } else {
+            None
+        }
+    })
+}
+
+/// Text as read, upper-cased, with blanks dropped and look-alikes of the filler mapped to it.
+pub fn normalise(text: &str) -> Vec<u8> {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c.to_ascii_uppercase() {
+            c @ ('A'..='Z' | '0'..='9' | '<') => c as u8,
+            '«' | '‹' | '＜' | '(' | '[' | '{' | 'く' | '〈' | '≤' => b'<',
+            _ => b'?',
+        })
+        .collect()
+}
+
+/// Every way of making `line` `width` long by lengthening or shortening one filler run (or
+/// padding / cutting fillers at the end). The line itself when it already fits.
+pub fn fit_length(line: &[u8], width: usize) -> Vec<Vec<u8>> {
+    if line.len() == width {
+        return vec![line.to_vec()];
+    }
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let runs = filler_runs(line);
+    if line.len() < width {
+        let missing = width - line.len();
+        let mut padded = line.to_vec();
+        padded.resize(width, b'<');
+        out.push(padded);
+        for (start, len) in runs {
+            let mut l = line.to_vec();
+            l.splice(start + len..start + len, std::iter::repeat_n(b'<', missing));
+            out.push(l);
+        }
+    } else {
+        let extra = line.len() - width;
+        for (start, len) in runs.into_iter().rev() {
+            if len > extra {
+                let mut l = line.to_vec();
+                l.drain(start..start + extra);
+                out.push(l);
+            }
+        }
+        if out.is_empty() {
+            out.push(line.get(..width).unwrap_or(line).to_vec());
+        }
+    }
+    out.dedup();
+    out
+}
+
+fn filler_runs(line: &[u8]) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        if line.get(i) == Some(&b'<') {
+            let start = i;
+            while line.get(i) == Some(&b'<') {
+                i += 1;
+            }
+            runs.push((start, i - start));
+        } else {
+            i += 1;
+        }
+    }
+    runs
+}
+
+/// Pass 2: every character moved to its position's class.
+pub fn fix_classes(zone: &mut Zone) {
+    let classes = Layout::of(zone.format).classes(zone.format);
+    for (line_no, line_classes) in classes.iter().enumerate() {
+        for (col, class) in line_classes.iter().enumerate() {
+            let Some(c) = zone.at(line_no, col) else { continue };
+            let fixed = match class {
+                Class::Numeric if !c.is_ascii_digit() && c != b'<' => to_digit(c),
+                Class::Alpha if c.is_ascii_digit() => to_letter(c),
+                Class::Sex if !matches!(c, b'M' | b'F' | b'X' | b'<') => match c {
+                    b'H' | b'N' => Some(b'M'),
+                    b'E' | b'P' => Some(b'F'),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(to) = fixed {
+                zone.correct(line_no, col, to);
+            }
+        }
+    }
+}
+
+/// A candidate change: (likelihood rank, (line, column), new character).
+type Swap = (usize, (usize, usize), u8);
+
+/// Pass 3: for each failing check, try the confusions in its free (AlphaNum) positions that
+/// no passing check covers. Only characters out of step with their field are tried (a letter
+/// in a mostly-digit number, a digit in a mostly-letter one), and a repair is made only when
+/// exactly one choice makes the check hold: single swaps first, then pairs. With a mod-10
+/// check digit a blind search would "validate" one random change in ten.
+pub fn search_swaps(zone: &mut Zone) {
+    let format = zone.format;
+    let classes = Layout::of(format).classes(format);
+    for checked in zone.failing_checks() {
+        let protected = zone.positions_of_passing_checks();
+        let positions = zone.check_positions(checked);
+        let mut singles: Vec<Swap> = positions
+            .iter()
+            .copied()
+            .filter(|&(l, c)| classes.get(l).and_then(|cl| cl.get(c)) == Some(&Class::AlphaNum))
+            .filter(|p| !protected.contains(p))
+            .filter(|&(l, c)| out_of_step(zone, &positions, l, c))
+            .flat_map(|(l, c)| {
+                let ch = zone.at(l, c).unwrap_or(b'<');
+                swaps_of(ch).map(move |(rank, to)| (rank, (l, c), to))
+            })
+            .collect();
+        singles.sort_by_key(|(rank, _, _)| *rank);
+        if !try_swaps(zone, checked, &singles, 1) {
+            try_swaps(zone, checked, &singles, 2);
+        }
+    }
+}
+
+/// Whether the character at (line, col) is of the minority kind (letter or digit) among the
+/// characters of its run of checked positions on that line.
+fn out_of_step(zone: &Zone, positions: &[(usize, usize)], line: usize, col: usize) -> bool {
+    let run: Vec<u8> = positions.iter().filter(|(l, _)| *l == line).filter_map(|&(l, c)| zone.at(l, c)).collect();
+    let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+    let letters = run.iter().filter(|c| c.is_ascii_uppercase()).count();
+    match zone.at(line, col) {
+        Some(c) if c.is_ascii_uppercase() => digits > letters,
+        Some(c) if c.is_ascii_digit() => letters > digits,
+        _ => false,
+    }
+}
+
+/// Tries every combination of `depth` swaps; applies the one that makes `checked` hold when
+/// it is the only one.
+fn try_swaps(
+    zone: &mut Zone,
+    checked: super::layout::Checked,
+    singles: &[Swap],
+    depth: usize,
+) -> bool {
+    const MAX_POOL: usize = 16;
+    let pool = singles.get(..singles.len().min(MAX_POOL)).unwrap_or(singles);
+    let mut combos: Vec<Vec<&Swap>> = Vec::new();
+    for (i, a) in pool.iter().enumerate() {
+        if depth == 1 {
+            combos.push(vec![a]);
+            continue;
+        }
+        for b in pool.iter().skip(i + 1) {
+            if a.1 != b.1 {
+                combos.push(vec![a, b]);
+            }
+        }
+    }
+    let mut found: Option<Zone> = None;
+    for combo in combos {
+        let mut trial = zone.clone();
+        for (_, (l, c), to) in &combo {
+            trial.correct(*l, *c, *to);
+        }
+        if trial.check_holds(checked) {
+            if found.is_some() {
+                return false;
+            }
+            found = Some(trial);
+        }
+    }
+    match found {
+        Some(trial) => {
+            *zone = trial;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Lines fitted to `format`, every combination of fillers tried (small: a few runs a line).
+pub fn fitted_variants(lines: &[Vec<u8>], format: Format) -> Vec<(Vec<Vec<u8>>, usize)> {
+    let mut variants: Vec<(Vec<Vec<u8>>, usize)> = vec![(Vec::new(), 0)];
+    for line in lines {
+        let fits = fit_length(line, format.width());
+        let changed = usize::from(line.len() != format.width());
+        variants = variants
+            .into_iter()
+            .flat_map(|(prefix, n)| {
+                fits.iter().map(move |f| {
+                    let mut p = prefix.clone();
+                    p.push(f.clone());
+                    (p, n + changed)
+                })
+            })
+            .take(256)
+            .collect();
+    }
+    variants
+}

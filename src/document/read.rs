@@ -1,0 +1,113 @@
+//! Finding and reading the machine-readable zone on a photo of a document: text lines read by
+//! OCR, the MRZ-like ones grouped into rows, and the window of 2 or 3 consecutive rows that
+//! parses best (most check digits holding) kept.
+
+use opencv::core::Mat;
+use serde::Serialize;
+use time::Date;
+
+use super::mrz::{self, Mrz, Repair};
+use super::ocr::{Ocr, ReadBox};
+use crate::engine::{EngineError, StageTimes};
+
+/// Where the zone was found and what OCR read before repair.
+#[derive(Debug, Clone, Serialize)]
+pub struct MrzRead {
+    #[serde(skip)]
+    pub mrz: Mrz,
+    /// The lines as the recogniser read them (before any repair).
+    pub raw_lines: Vec<String>,
+    /// The zone's bounding box in image pixels: x, y, width, height.
+    pub region: [f32; 4],
+}
+
+/// Lines with at least this share of MRZ characters and these many characters are candidates.
+const MIN_LEN: usize = 8;
+
+fn mrz_like(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let good = chars.iter().filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '<' | '«')).count();
+    chars.len() >= MIN_LEN && good * 10 >= chars.len() * 8 && (chars.contains(&'<') || chars.len() >= 28)
+}
+
+/// A row: boxes on one text line, left to right.
+struct Row {
+    text: String,
+    confidence: Vec<f32>,
+    bounds: [f32; 4],
+}
+
+fn rows(boxes: &[ReadBox]) -> Vec<Row> {
+    let mut candidates: Vec<&ReadBox> = boxes.iter().filter(|b| mrz_like(&b.line.text)).collect();
+    candidates.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
+    let mut groups: Vec<Vec<&ReadBox>> = Vec::new();
+    for b in candidates {
+        let same_row = groups.last().and_then(|g| g.last()).is_some_and(|last| {
+            (last.region.centre().y - b.region.centre().y).abs()
+                < 0.6 * last.region.line_height().max(b.region.line_height())
+        });
+        match groups.last_mut() {
+            Some(group) if same_row => group.push(b),
+            _ => groups.push(vec![b]),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|mut group| {
+            group.sort_by(|a, b| a.region.centre().x.total_cmp(&b.region.centre().x));
+            let mut text = String::new();
+            let mut confidence = Vec::new();
+            let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+            for b in group {
+                let t: String = b.line.text.chars().filter(|c| !c.is_whitespace()).collect();
+                let c = if b.line.confidence.len() == b.line.text.chars().count() {
+                    b.line
+                        .text
+                        .chars()
+                        .zip(&b.line.confidence)
+                        .filter(|(ch, _)| !ch.is_whitespace())
+                        .map(|(_, p)| *p)
+                        .collect()
+                } else {
+                    vec![1.0; t.chars().count()]
+                };
+                text.push_str(&t);
+                confidence.extend(c);
+                let r = b.region.rect.bounding_rect2f().unwrap_or_default();
+                (x0, y0, x1, y1) = (x0.min(r.x), y0.min(r.y), x1.max(r.x + r.width), y1.max(r.y + r.height));
+            }
+            Row { text, confidence, bounds: [x0, y0, x1 - x0, y1 - y0] }
+        })
+        .collect()
+}
+
+/// The best-parsing zone among the lines read, or `None` when no window of rows is an MRZ.
+pub fn find_mrz(boxes: &[ReadBox], today: Date) -> Option<MrzRead> {
+    let rows = rows(boxes);
+    let mut best: Option<((usize, usize, i64), MrzRead)> = None;
+    for size in [2usize, 3] {
+        for window in rows.windows(size) {
+            let read: Vec<(String, Vec<f32>)> = window.iter().map(|r| (r.text.clone(), r.confidence.clone())).collect();
+            let Ok(m) = mrz::parse_read(&read, today, Repair::Ocr) else { continue };
+            let holding = m.checks.iter().filter(|c| c.valid).count();
+            let failing = m.checks.len() - holding;
+            let rank = (holding, usize::MAX - failing, -(m.corrections.len() as i64));
+            if best.as_ref().is_none_or(|(r, _)| rank > *r) {
+                let (x0, y0) =
+                    window.iter().fold((f32::MAX, f32::MAX), |a, r| (a.0.min(r.bounds[0]), a.1.min(r.bounds[1])));
+                let (x1, y1) = window.iter().fold((f32::MIN, f32::MIN), |a, r| {
+                    (a.0.max(r.bounds[0] + r.bounds[2]), a.1.max(r.bounds[1] + r.bounds[3]))
+                });
+                let raw_lines = window.iter().map(|r| r.text.clone()).collect();
+                best = Some((rank, MrzRead { mrz: m, raw_lines, region: [x0, y0, x1 - x0, y1 - y0] }));
+            }
+        }
+    }
+    best.map(|(_, read)| read)
+}
+
+/// Reads the zone on a BGR photo.
+pub fn read_mrz(ocr: &Ocr, bgr: &Mat, today: Date, times: &mut StageTimes) -> Result<Option<MrzRead>, EngineError> {
+    let boxes = ocr.read_lines(bgr, 3.0, times)?;
+    Ok(find_mrz(&boxes, today))
+}
