@@ -24,37 +24,39 @@ fn is_id(id: &[u8], subfiles: &[String]) -> bool {
             && subfiles.iter().any(|k| k.as_bytes() == id.get(..2).unwrap_or_default()))
 }
 
-/// Drops a leading subfile type (`DL`, `ID`, `ZC` ...) when an element follows it.
+/// Drops a leading subfile type when an element follows it: `DLDAQ...` → `DAQ...`,
+/// `ZCZCA...` → `ZCA...` (but `ZCDBRN` is the element `ZCD`).
 fn strip_kind<'a>(piece: &'a [u8], subfiles: &[String]) -> &'a [u8] {
-    match (piece.get(..2), piece.get(2..5)) {
-        (Some(kind), Some(id)) if subfiles.iter().any(|k| k.as_bytes() == kind) && is_id(id, subfiles) => {
-            piece.get(2..).unwrap_or_default()
-        }
-        _ => piece,
-    }
+    let (Some(kind), Some(next)) = (piece.get(..2), piece.get(2..5)) else { return piece };
+    let is_kind = subfiles.iter().any(|k| k.as_bytes() == kind);
+    let follows = if kind.first() == Some(&b'Z') { next.get(..2) == Some(kind) } else { is_known(next) };
+    if is_kind && follows { piece.get(2..).unwrap_or_default() } else { piece }
 }
 
 fn value(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).trim_end().to_owned()
+    String::from_utf8_lossy(bytes)
+        .trim_end_matches(|c: char| c.is_whitespace() || c.is_control() || c == '\u{FFFD}')
+        .to_owned()
 }
 
 /// Elements from `body` (everything after the designators). `subfiles` are the designator
 /// types; `separator` the data element separator if the payload kept it.
 pub fn split(body: &[u8], separator: Option<u8>, subfiles: &[String]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let start = (0..body.len())
-        .find(|&i| {
-            body.get(i..i + 2).is_some_and(|k| subfiles.iter().any(|s| s.as_bytes() == k))
-                && body.get(i + 2..i + 5).is_some_and(|id| is_id(id, subfiles))
-        })
-        .map(|i| i + 2)
-        .or_else(|| (0..body.len()).find(|&i| body.get(i..i + 3).is_some_and(is_known)));
+    // The first element: after a subfile type (`DLDAQ...`) or bare (`DAQ...`), whichever is first.
+    let start = (0..body.len()).find_map(|i| {
+        let typed = body.get(i..i + 2).is_some_and(|k| subfiles.iter().any(|s| s.as_bytes() == k))
+            && body.get(i + 2..i + 5).is_some_and(|id| is_id(id, subfiles));
+        if typed { Some(i + 2) } else { body.get(i..i + 3).is_some_and(is_known).then_some(i) }
+    });
     let Some(start) = start else { return out };
     let body = body.get(start..).unwrap_or_default();
     match separator {
         Some(sep) => {
             for piece in body.split(|c| *c == sep || *c == b'\r') {
-                let piece = strip_kind(piece.strip_prefix(b" ").unwrap_or(piece), subfiles);
+                // Stray bytes (spaces, undefined characters) before an element ID are dropped.
+                let lead = piece.iter().position(u8::is_ascii_alphanumeric).unwrap_or(piece.len());
+                let piece = strip_kind(piece.get(lead..).unwrap_or_default(), subfiles);
                 if let (Some(id), Some(rest)) = (piece.get(..3), piece.get(3..))
                     && is_id(id, subfiles)
                 {

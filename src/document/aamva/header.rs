@@ -54,7 +54,12 @@ pub fn parse(bytes: &[u8]) -> Option<Header> {
             })
             .min_by_key(|(at, _, _)| *at)?;
     let start = bytes.get(..at).and_then(|b| b.iter().rposition(|c| *c == b'@')).unwrap_or(0);
-    let separator = bytes.get(start + 1).copied().filter(|c| !c.is_ascii_alphanumeric() && *c != b' ');
+    // The standard separator is LF; some scanners turn it into another punctuation mark (`|`).
+    let separator = if bytes.contains(&b'\n') {
+        Some(b'\n')
+    } else {
+        bytes.get(start + 1).copied().filter(|c| c.is_ascii_punctuation() && *c != b'@')
+    };
     let mut p = at + marker_len;
     let iin = String::from_utf8_lossy(bytes.get(p..p + 6)?).into_owned();
     p += 6;

@@ -216,7 +216,7 @@ pub fn parse(payload: &[u8]) -> Result<Licence, AamvaError> {
         _ => None,
     });
     let postal_code = non_empty(elements.get("DAK")).map(|p| {
-        let p = p.trim_end_matches(' ').to_owned();
+        let p = p.trim_end_matches([' ', '-']).to_owned();
         match (p.len(), p.chars().all(|c| c.is_ascii_digit())) {
             (9, true) if p.ends_with("0000") => p.get(..5).unwrap_or(&p).to_owned(),
             (9, true) => format!("{}-{}", p.get(..5).unwrap_or(""), p.get(5..).unwrap_or("")),

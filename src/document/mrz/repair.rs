@@ -7,7 +7,7 @@
 //!
 //! A check digit is never changed into another digit to make a line valid.
 
-use super::layout::{Class, Format, Layout};
+use super::layout::{Checked, Class, Format, Layout};
 use super::zone::Zone;
 
 /// Letter → digit, for positions that must be digits.
@@ -157,30 +157,54 @@ pub fn fix_classes(zone: &mut Zone) {
 type Swap = (usize, (usize, usize), u8);
 
 /// Pass 3: for each failing check, try the confusions in its free (AlphaNum) positions that
-/// no passing check covers. Only characters out of step with their field are tried (a letter
-/// in a mostly-digit number, a digit in a mostly-letter one), and a repair is made only when
-/// exactly one choice makes the check hold: single swaps first, then pairs. With a mod-10
-/// check digit a blind search would "validate" one random change in ten.
+/// no passing check covers, single swaps first, then pairs. A repair is made only when exactly
+/// one choice works, and "works" is strict, since with a mod-10 check digit a blind search
+/// would "validate" one random change in ten:
+/// - where the format has a composite check, the change must make both the field's check and
+///   the composite hold (two independent sums);
+/// - otherwise only characters out of step with their field are tried (a letter in a
+///   mostly-digit number, or a digit in a mostly-letter one).
 pub fn search_swaps(zone: &mut Zone) {
     let format = zone.format;
     let classes = Layout::of(format).classes(format);
+    let has_composite = Layout::of(format).check(Checked::Composite).is_some();
     for checked in zone.failing_checks() {
+        if !zone.failing_checks().contains(&checked) {
+            continue;
+        }
         let protected = zone.positions_of_passing_checks();
         let positions = zone.check_positions(checked);
-        let mut singles: Vec<Swap> = positions
+        let free: Vec<(usize, usize)> = positions
             .iter()
             .copied()
             .filter(|&(l, c)| classes.get(l).and_then(|cl| cl.get(c)) == Some(&Class::AlphaNum))
             .filter(|p| !protected.contains(p))
-            .filter(|&(l, c)| out_of_step(zone, &positions, l, c))
-            .flat_map(|(l, c)| {
-                let ch = zone.at(l, c).unwrap_or(b'<');
-                swaps_of(ch).map(move |(rank, to)| (rank, (l, c), to))
-            })
             .collect();
-        singles.sort_by_key(|(rank, _, _)| *rank);
-        if !try_swaps(zone, checked, &singles, 1) {
-            try_swaps(zone, checked, &singles, 2);
+        let swaps = |only_out_of_step: bool| -> Vec<Swap> {
+            let mut list: Vec<Swap> = free
+                .iter()
+                .copied()
+                .filter(|&(l, c)| !only_out_of_step || out_of_step(zone, &positions, l, c))
+                .flat_map(|(l, c)| {
+                    let ch = zone.at(l, c).unwrap_or(b'<');
+                    swaps_of(ch).map(move |(rank, to)| (rank, (l, c), to))
+                })
+                .collect();
+            list.sort_by_key(|(rank, _, _)| *rank);
+            list
+        };
+        let all = swaps(false);
+        let suspicious = swaps(true);
+        let mut wanted = vec![checked];
+        if has_composite && checked != Checked::Composite {
+            wanted.push(Checked::Composite);
+            if try_swaps(zone, &wanted, &all, 1) || try_swaps(zone, &wanted, &all, 2) {
+                continue;
+            }
+            wanted.pop();
+        }
+        if !try_swaps(zone, &wanted, &suspicious, 1) {
+            try_swaps(zone, &wanted, &suspicious, 2);
         }
     }
 }
@@ -198,14 +222,9 @@ fn out_of_step(zone: &Zone, positions: &[(usize, usize)], line: usize, col: usiz
     }
 }
 
-/// Tries every combination of `depth` swaps; applies the one that makes `checked` hold when
-/// it is the only one.
-fn try_swaps(
-    zone: &mut Zone,
-    checked: super::layout::Checked,
-    singles: &[Swap],
-    depth: usize,
-) -> bool {
+/// Tries every combination of `depth` swaps; applies the one that makes every `wanted` check
+/// hold when it is the only one.
+fn try_swaps(zone: &mut Zone, wanted: &[Checked], singles: &[Swap], depth: usize) -> bool {
     const MAX_POOL: usize = 16;
     let pool = singles.get(..singles.len().min(MAX_POOL)).unwrap_or(singles);
     let mut combos: Vec<Vec<&Swap>> = Vec::new();
@@ -226,7 +245,7 @@ fn try_swaps(
         for (_, (l, c), to) in &combo {
             trial.correct(*l, *c, *to);
         }
-        if trial.check_holds(checked) {
+        if wanted.iter().all(|c| trial.check_holds(*c)) {
             if found.is_some() {
                 return false;
             }

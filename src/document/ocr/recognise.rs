@@ -151,6 +151,14 @@ pub fn crop_upright(bgr: &Mat, b: &TextBox) -> Result<Mat, EngineError> {
         _ => return Err(EngineError::UnexpectedOutput("degenerate text box")),
     };
     let dist = |p: Point2f, q: Point2f| ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt();
+    // A margin of a third of the line height at both ends: the detector's box can clip the
+    // first or last character, which the recogniser then drops.
+    let along = |a: Point2f, b: Point2f, by: f32| {
+        let d = dist(a, b).max(1.0);
+        Point2f::new(a.x + (a.x - b.x) / d * by, a.y + (a.y - b.y) / d * by)
+    };
+    let margin = dist(tl, bl).min(dist(tl, tr)) / 3.0;
+    let (tl, tr, br, bl) = (along(tl, tr, margin), along(tr, tl, margin), along(br, bl, margin), along(bl, br, margin));
     let width = dist(tl, tr).max(dist(bl, br)).round().max(1.0);
     let height = dist(tl, bl).max(dist(tr, br)).round().max(1.0);
     let src: Vector<Point2f> = Vector::from_iter([tl, tr, br, bl]);
