@@ -12,11 +12,13 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::event::{Actor, Kind, NewEvent};
 use crate::context::Context;
+use crate::domain::claims::RawClaims;
 use crate::domain::verification::{Decision, Status};
 use crate::pipeline::decision::DecisionPolicy;
-use crate::pipeline::{self, CaseFiles};
+use crate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy, Finding, Severity};
+use crate::pipeline::{self, CaseFacts, CaseFiles};
 use crate::storage::{ClaimedJob, JobKind, Outcome};
-use crate::storage::{KeyPurpose, NewToken};
+use crate::storage::{KeyPurpose, NewDocument, NewToken, VerificationRecord};
 use crate::tokens::issue::{IssueInput, issue};
 
 /// Runs `count` pipeline workers, (when `count` > 0) one webhook sender, and the audit
@@ -154,6 +156,7 @@ async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), St
                 results: &done.json,
                 audit: &done.events,
                 token: done.token.as_ref(),
+                document: done.document.as_ref(),
             };
             if !ctx.store.finish_job(&job.id, worker, &job.verification_id, &outcome, None, now).await? {
                 tracing::warn!("lease lost before completion: result discarded");
@@ -175,6 +178,7 @@ async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), St
                 results: "{}",
                 audit: &audit,
                 token: None,
+                document: None,
             };
             ctx.store.finish_job(&job.id, worker, &job.verification_id, &outcome, Some(&e), now).await?;
         }
@@ -196,17 +200,66 @@ struct Concluded {
     json: String,
     events: Vec<NewEvent>,
     token: Option<NewToken>,
+    document: Option<NewDocument>,
 }
 
-async fn conclude(ctx: &Context, verification: &str, results: pipeline::StageResults) -> Result<Concluded, String> {
-    let json = serde_json::to_string(&results).map_err(|e| e.to_string())?;
+/// The document number sealed and hashed; the same document already used by another
+/// candidate adds the critical finding `document_reused` (and the decision is made again).
+async fn seal_document(
+    ctx: &Context,
+    record: &VerificationRecord,
+    results: &mut pipeline::StageResults,
+) -> Result<Option<NewDocument>, String> {
+    let pipeline::StageOutcome::Done(check) = &mut results.document else { return Ok(None) };
+    let Some(number) = check.document_number.take() else { return Ok(None) };
+    let issuer = check.issuing_state.clone().unwrap_or_default();
+    let number_hash = ctx.sealer.lookup_hash("document-number", &format!("{issuer}:{number}"));
+    let sealed_number =
+        ctx.sealer.seal(number.as_bytes(), &format!("document-number:{}", record.id)).map_err(|e| e.to_string())?;
+    let others = ctx
+        .store
+        .document_used_by_others(&number_hash, &record.id, &record.org_id, &record.external_id)
+        .await
+        .map_err(|e| crate::telemetry::error_chain(&e))?;
+    if others > 0 {
+        check.findings.insert(0, Finding { code: "document_reused", severity: Severity::Critical });
+        results.decide(policy(ctx));
+    }
+    Ok(Some(NewDocument {
+        verification_id: record.id.clone(),
+        org_id: record.org_id.clone(),
+        external_id: record.external_id.clone(),
+        number_hash,
+        sealed_number,
+    }))
+}
+
+fn policy(ctx: &Context) -> DecisionPolicy {
+    DecisionPolicy {
+        match_threshold: ctx.settings.face_match.threshold,
+        review_margin: ctx.settings.decision.review_margin,
+    }
+}
+
+async fn conclude(ctx: &Context, verification: &str, mut results: pipeline::StageResults) -> Result<Concluded, String> {
     let record = ctx
         .store
         .get_verification(verification)
         .await
         .map_err(|e| crate::telemetry::error_chain(&e))?
         .ok_or_else(|| "verification vanished".to_owned())?;
+    let document = seal_document(ctx, &record, &mut results).await?;
+    let json = serde_json::to_string(&results).map_err(|e| e.to_string())?;
     let about = |kind, data| NewEvent::about(kind, &record.org_id, verification, WORKER, data);
+    let document_stage = match &results.document {
+        pipeline::StageOutcome::Done(check) => serde_json::json!({
+            "stage": "document", "outcome": "done", "source": check.source, "format": check.format,
+            "findings": check.findings, "result_sha256": sha256_json(&results.document),
+        }),
+        pipeline::StageOutcome::Refused { code } => {
+            serde_json::json!({ "stage": "document", "outcome": "refused", "code": code })
+        }
+    };
     let threshold = ctx.settings.face_match.threshold;
     let stage = match &results.face_match {
         pipeline::StageOutcome::Done(face) => serde_json::json!({
@@ -220,6 +273,7 @@ async fn conclude(ctx: &Context, verification: &str, results: pipeline::StageRes
     };
     let decision = &results.decision;
     let mut events = vec![
+        about(Kind::StageCompleted, document_stage),
         about(Kind::StageCompleted, stage),
         about(
             Kind::Decided,
@@ -246,7 +300,7 @@ async fn conclude(ctx: &Context, verification: &str, results: pipeline::StageRes
         events.push(issued.event);
         token = Some(issued.record);
     }
-    Ok(Concluded { results, json, events, token })
+    Ok(Concluded { results, json, events, token, document })
 }
 
 fn sha256_json<T: serde::Serialize>(value: &T) -> String {
@@ -310,18 +364,47 @@ async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pipeline::Sta
         document_front: document.path().to_path_buf(),
         selfie: selfie.path().to_path_buf(),
     };
-    let policy = DecisionPolicy {
-        match_threshold: ctx.settings.face_match.threshold,
-        review_margin: ctx.settings.decision.review_margin,
-    };
+    let policy = policy(ctx);
+    let facts = case_facts(ctx, verification).await?;
     let engine = ctx.engine.clone();
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        let results = pipeline::run(&engine, &case, policy).map_err(|e| crate::telemetry::error_chain(&e));
+        let results = pipeline::run(&engine, &case, &facts, policy).map_err(|e| crate::telemetry::error_chain(&e));
         drop((document, selfie));
         results
     })
     .await
     .map_err(|e| e.to_string())?
+}
+
+/// The candidate's claims (opened from their sealed form) and today's date.
+async fn case_facts(ctx: &Context, verification: &str) -> Result<CaseFacts, String> {
+    let record = ctx
+        .store
+        .get_verification(verification)
+        .await
+        .map_err(|e| crate::telemetry::error_chain(&e))?
+        .ok_or_else(|| "verification vanished".to_owned())?;
+    let raw =
+        ctx.sealer.open(&record.sealed_claims, &format!("claims:{}", record.id)).map_err(|e| format!("claims: {e}"))?;
+    let claims: RawClaims = serde_json::from_slice(&raw).map_err(|_| "claims unreadable".to_owned())?;
+    let birth_date = time::Date::parse(&claims.birth_date, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| "claimed birth date unreadable".to_owned())?;
+    let today = ctx.clock.now().date().ok_or_else(|| "clock out of range".to_owned())?;
+    let d = &ctx.settings.decision;
+    Ok(CaseFacts {
+        claims: ClaimedIdentity {
+            given_name: claims.given_name,
+            family_name: claims.family_name,
+            birth_date,
+            nationality: claims.nationality,
+        },
+        today,
+        document_policy: DocumentPolicy {
+            min_age: d.min_age,
+            name_mismatch: d.name_mismatch,
+            name_match: d.name_match,
+        },
+    })
 }

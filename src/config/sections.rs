@@ -87,11 +87,17 @@ pub struct DecisionSettings {
     /// Below the match threshold by less than this (cosine), or with quality reasons, the
     /// case goes to a human (review) instead of being rejected.
     pub review_margin: f32,
+    /// The youngest a candidate may be, in years on the day of the verification.
+    pub min_age: u8,
+    /// Name similarity (0–1) below which the document's name disagrees with the claim
+    /// (reject), and up to which a human looks (review).
+    pub name_mismatch: f32,
+    pub name_match: f32,
 }
 
 impl Default for DecisionSettings {
     fn default() -> Self {
-        Self { review_margin: 0.07 }
+        Self { review_margin: 0.07, min_age: 18, name_mismatch: 0.75, name_match: 0.9 }
     }
 }
 

@@ -21,11 +21,26 @@ pub enum SealError {
 #[derive(Clone)]
 pub struct Sealer {
     cipher: Aes256Gcm,
+    /// HMAC key for look-up hashes, derived from the master key (never the key itself).
+    lookup_key: ring::hmac::Key,
 }
 
 impl Sealer {
     pub fn new(key: &MasterKey) -> Self {
-        Self { cipher: Aes256Gcm::new(key.bytes().into()) }
+        let master = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.bytes());
+        let derived = ring::hmac::sign(&master, b"idgate lookup-hash key v1");
+        let lookup_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref());
+        Self { cipher: Aes256Gcm::new(key.bytes().into()), lookup_key }
+    }
+
+    /// A keyed hash (HMAC-SHA256, hex) of `value` in `context`: equal values give equal
+    /// hashes, and without the master key nobody can test a guess.
+    pub fn lookup_hash(&self, context: &str, value: &str) -> String {
+        let mut ctx = ring::hmac::Context::with_key(&self.lookup_key);
+        ctx.update(context.as_bytes());
+        ctx.update(b"\0");
+        ctx.update(value.as_bytes());
+        hex::encode(ctx.sign().as_ref())
     }
 
     pub fn seal(&self, plaintext: &[u8], context: &str) -> Result<Vec<u8>, SealError> {

@@ -3,6 +3,7 @@
 pub mod calibration;
 pub mod claims;
 pub mod face;
+pub mod names;
 pub mod quality;
 pub mod role;
 pub mod time;

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::document_check::{DocumentCheck, Severity};
 use super::face_match::FaceMatch;
 use crate::domain::verification::Decision;
 
@@ -19,8 +20,44 @@ pub struct Verdict {
     pub reasons: Vec<String>,
 }
 
-/// `face` is the face-match result, or the code of the input problem that stopped it.
-pub fn decide(face: Result<&FaceMatch, &str>, policy: DecisionPolicy) -> Verdict {
+impl Verdict {
+    /// Before the stages ran.
+    pub fn pending() -> Self {
+        Self { decision: Decision::Review, reasons: vec!["pending".into()] }
+    }
+}
+
+/// `face` and `document` are the stages' results, or the code of the input problem that
+/// stopped each. The document's findings weigh in by severity: any critical one rejects, any
+/// major one sends an otherwise approved verification to review; their codes are reasons.
+pub fn decide(
+    face: Result<&FaceMatch, &str>,
+    document: Result<&DocumentCheck, &str>,
+    policy: DecisionPolicy,
+) -> Verdict {
+    let face_verdict = decide_face(face, policy);
+    let (severity, codes) = match document {
+        Ok(check) => (
+            check.worst(),
+            check.findings.iter().filter(|f| f.severity > Severity::Info).map(|f| f.code.to_owned()).collect(),
+        ),
+        Err(code) => (Some(Severity::Critical), vec![code.to_owned()]),
+    };
+    let mut reasons = face_verdict.reasons;
+    for code in codes {
+        if !reasons.contains(&code) {
+            reasons.push(code);
+        }
+    }
+    let decision = match (face_verdict.decision, severity) {
+        (_, Some(Severity::Critical)) | (Decision::Reject, _) => Decision::Reject,
+        (_, Some(Severity::Major)) | (Decision::Review, _) => Decision::Review,
+        (d, _) => d,
+    };
+    Verdict { decision, reasons }
+}
+
+fn decide_face(face: Result<&FaceMatch, &str>, policy: DecisionPolicy) -> Verdict {
     let face = match face {
         Ok(face) => face,
         Err(code) => return Verdict { decision: Decision::Reject, reasons: vec![code.to_owned()] },

@@ -46,6 +46,8 @@ pub struct Outcome<'a> {
     pub results: &'a str,
     pub audit: &'a [NewEvent],
     pub token: Option<&'a NewToken>,
+    /// The document number read, sealed and hashed.
+    pub document: Option<&'a super::NewDocument>,
 }
 
 /// Status-change webhooks are queued in the same transaction as the change (an outbox in
@@ -289,6 +291,9 @@ impl Store {
         if let Some(token) = outcome.token {
             self.insert_token(tx, token).await?;
         }
+        if let Some(document) = outcome.document {
+            self.insert_document(tx, document, now).await?;
+        }
         self.queue_webhook(tx, verification, outcome.status, now).await?;
         Ok(())
     }
@@ -307,7 +312,15 @@ impl Store {
         self.set_outcome(
             &mut tx,
             verification,
-            &Outcome { status: Status::Failed, decision: None, reasons: &reasons, results: "{}", audit, token: None },
+            &Outcome {
+                status: Status::Failed,
+                decision: None,
+                reasons: &reasons,
+                results: "{}",
+                audit,
+                token: None,
+                document: None,
+            },
             now,
         )
         .await?;

@@ -6,6 +6,7 @@
 
 mod api_keys;
 mod audit;
+mod documents;
 mod jobs;
 mod keys;
 mod media;
@@ -23,6 +24,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use api_keys::ApiKeyRecord;
 pub use audit::{AuditRow, EventFilter, HeadRow};
+pub use documents::NewDocument;
 pub use jobs::{ClaimedJob, JobKind, Outcome};
 pub use keys::{KeyPurpose, KeyRecord, KeyState};
 pub use media::MediaRecord;

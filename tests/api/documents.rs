@@ -233,3 +233,16 @@ fn pdf417_samples_decode_to_their_expected_text() {
     assert!(right * 10 >= total * 7, "{right}/{total}");
     let _ = StageTimes::default();
 }
+
+#[test]
+fn the_service_fixture_card_reads_back_its_own_zone() {
+    let Some(fixtures) = crate::fixtures::fixtures() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("card.jpg");
+    std::fs::write(&path, &fixtures.document).unwrap();
+    let engine = engine();
+    let bgr = load_image(&path, &engine.settings().media).unwrap();
+    let m = read_image(&engine, &bgr, TODAY).unwrap().mrz.expect("zone found").mrz;
+    assert!(m.check_digits_valid(), "{:?} {:?}", m.lines, m.findings);
+    assert_eq!(m.lines, crate::fixtures::fixture_mrz());
+}

@@ -21,8 +21,29 @@ pub struct Fixtures {
     pub impostor_selfie: Vec<u8>,
 }
 
+/// The machine-readable zone of the fixture card (TD1), written by idgate's own formatter
+/// for the claims in `helpers::claims_json`.
+pub fn fixture_mrz() -> Vec<String> {
+    use idgate::document::mrz::{Format, MrzData, Sex, format_lines};
+    use time::macros::date;
+    format_lines(&MrzData {
+        format: Format::Td1,
+        document_code: "ID".into(),
+        issuing_state: "USA".into(),
+        document_number: "X00000001".into(),
+        surname: "TESTCANDIDATE".into(),
+        given_names: "LEONARDO".into(),
+        nationality: "USA".into(),
+        birth_date: date!(1974 - 11 - 11),
+        sex: Sex::Male,
+        expiry_date: date!(2035 - 01 - 01),
+        optional1: String::new(),
+        optional2: String::new(),
+    })
+}
+
 fn id_card(photo: &Path) -> Vec<u8> {
-    let mut card = solid(900, 570, [215.0, 230.0, 240.0]);
+    let mut card = solid(900, 700, [215.0, 230.0, 240.0]);
     let portrait = imgcodecs::imread(photo.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
     let scale = (260.0 / portrait.cols() as f64).min(330.0 / portrait.rows() as f64);
     let size = Size::new((portrait.cols() as f64 * scale) as i32, (portrait.rows() as f64 * scale) as i32);
@@ -48,6 +69,12 @@ fn id_card(photo: &Path) -> Vec<u8> {
             false,
         )
         .unwrap();
+    }
+    for (i, line) in fixture_mrz().iter().enumerate() {
+        let at = Point::new(40, 590 + 42 * i as i32);
+        let ink = Scalar::new(30.0, 30.0, 30.0, 0.0);
+        imgproc::put_text(&mut card, line, at, imgproc::FONT_HERSHEY_SIMPLEX, 1.05, ink, 2, imgproc::LINE_AA, false)
+            .unwrap();
     }
     encode(".jpg", &card)
 }

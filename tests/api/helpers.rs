@@ -226,7 +226,12 @@ impl TestApp {
 
     /// Creates a verification as `acme` hr: (id, candidate token).
     pub async fn created(&self, external_id: &str) -> (String, String) {
-        let resp = self.create(&self.keys["hr"], &claims_json(external_id)).await;
+        self.created_with(&claims_json(external_id)).await
+    }
+
+    /// Creates a verification with these claims as `acme` hr: (id, candidate token).
+    pub async fn created_with(&self, claims: &serde_json::Value) -> (String, String) {
+        let resp = self.create(&self.keys["hr"], claims).await;
         assert_eq!(resp.status(), 201);
         let body: serde_json::Value = resp.json().await.unwrap();
         let token = body["candidate_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();

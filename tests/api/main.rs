@@ -23,6 +23,7 @@ mod authz;
 mod bad_input;
 mod bad_media;
 mod compare_cli;
+mod document_checks;
 mod documents;
 mod engine;
 mod fixtures;

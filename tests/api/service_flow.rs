@@ -7,7 +7,12 @@ use crate::helpers::{Db, TestApp, spawn_app};
 
 /// Walks a candidate through every step; returns the verification id.
 pub async fn run_candidate(app: &TestApp, external_id: &str, document: &[u8], selfie: &[u8]) -> String {
-    let (id, token) = app.created(external_id).await;
+    run_candidate_with(app, &crate::helpers::claims_json(external_id), document, selfie).await
+}
+
+/// The whole candidate flow for a verification created with `claims`.
+pub async fn run_candidate_with(app: &TestApp, claims: &serde_json::Value, document: &[u8], selfie: &[u8]) -> String {
+    let (id, token) = app.created_with(claims).await;
     let (status, session) = app.step(Method::GET, "/v1/candidate/session", &token, None).await;
     assert_eq!((status, session["next_step"].as_str()), (200, Some("consent")));
     let (status, body) = app.consent(&token).await;

@@ -147,6 +147,7 @@ async fn lifecycle(db: Db) {
             "media.uploaded",
             "verification.submitted",
             "stage.completed",
+            "stage.completed",
             "verification.decided",
             "token.issued",
             "token.revoked"

@@ -73,6 +73,8 @@ pub fn normalise(text: &str) -> Vec<u8> {
         .map(|c| match c.to_ascii_uppercase() {
             c @ ('A'..='Z' | '0'..='9' | '<') => c as u8,
             '«' | '‹' | '＜' | '(' | '[' | '{' | 'く' | '〈' | '≤' => b'<',
+            // Vertical strokes: the class pass turns them into 1 where a digit belongs.
+            '|' | '!' | 'Ⅰ' | 'ǀ' => b'I',
             _ => b'?',
         })
         .collect()

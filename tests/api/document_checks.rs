@@ -1,0 +1,68 @@
+//! The document stage in the service: its results on the HR API (without the document
+//! number), claims that disagree with the document, and one document used by two candidates.
+
+use crate::fixtures::fixtures;
+use crate::helpers::{Db, claims_json, spawn_app};
+use crate::service_flow::run_candidate_with;
+
+on_both_engines! {
+    document_results_disagreements_and_reuse => document_results_disagreements_and_reuse,
+}
+
+async fn document_results_disagreements_and_reuse(db: Db) {
+    let Some(f) = fixtures() else { return };
+    let Some(app) = spawn_app(db).await else { return };
+
+    // The genuine candidate: the card's zone agrees with every claim.
+    let genuine = run_candidate_with(&app, &claims_json("cand-doc"), &f.document, &f.genuine_selfie).await;
+    let approved = app.wait_final(&genuine).await;
+    assert_eq!(approved["decision"], "approve", "{approved}");
+    let doc = &approved["results"]["document"];
+    assert_eq!(
+        (doc["outcome"].as_str(), doc["source"].as_str(), doc["format"].as_str()),
+        (Some("done"), Some("mrz"), Some("TD1"))
+    );
+    assert_eq!(doc["check_digits_valid"], true);
+    assert_eq!(doc["issuing_state"], "USA");
+    assert_eq!(doc["expiry_date"], "2035-01-01");
+    assert!(doc["name"]["similarity"].as_f64().unwrap() > 0.99, "{doc}");
+    let serious: Vec<&serde_json::Value> =
+        doc["findings"].as_array().unwrap().iter().filter(|f| f["severity"] != "info").collect();
+    assert!(serious.is_empty(), "{doc}");
+    assert!(!approved.to_string().contains("X00000001"), "the document number must not reach the API");
+
+    // Claims that disagree with the document: another name and birth date.
+    let mut claims = claims_json("cand-liar");
+    claims["candidate"]["family_name"] = "Smith".into();
+    claims["candidate"]["given_name"] = "John".into();
+    claims["candidate"]["birth_date"] = "1980-01-01".into();
+    let liar = run_candidate_with(&app, &claims, &f.document, &f.genuine_selfie).await;
+    let rejected = app.wait_final(&liar).await;
+    assert_eq!(rejected["decision"], "reject", "{rejected}");
+    let reasons: Vec<&str> = rejected["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    for reason in ["name_mismatch", "birth_date_mismatch", "document_reused"] {
+        assert!(reasons.contains(&reason), "{reason} missing from {reasons:?}");
+    }
+
+    // A third candidate with a nationality the document does not give: review, with the reason.
+    let mut claims = claims_json("cand-nationality");
+    claims["candidate"]["nationality"] = "CA".into();
+    let other = run_candidate_with(&app, &claims, &f.document, &f.genuine_selfie).await;
+    let reviewed = app.wait_final(&other).await;
+    let reasons: Vec<&str> = reviewed["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert!(reasons.contains(&"nationality_mismatch"), "{reasons:?}");
+
+    // The trail records the document stage with its findings, and no document number.
+    let trail = app.get_json(&app.keys["auditor"], &format!("/v1/audit/verifications/{liar}")).await;
+    let stage: serde_json::Value = trail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_str::<serde_json::Value>(e["entry"].as_str().unwrap()).unwrap())
+        .find(|e| e["kind"] == "stage.completed" && e["data"]["stage"] == "document")
+        .unwrap_or_else(|| panic!("{trail}"));
+    let codes: Vec<&str> =
+        stage["data"]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"name_mismatch") && codes.contains(&"document_reused"), "{stage}");
+    assert!(!trail.to_string().contains("X00000001"));
+}
