@@ -16,7 +16,7 @@ run: setup
 # Tests build in the release profile (PostgreSQL is started and its URL handed over first): the same artefacts as `make run` and `make bench`,
 # and the image/video loops run at full speed.
 test: setup
-	IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) test --release --locked
+	IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) test --release --locked --workspace
 
 bench: setup
 	$(CARGO) bench --locked --bench face_pipeline
@@ -24,7 +24,7 @@ bench: setup
 
 lint:
 	$(CARGO) fmt --check
-	$(CARGO) clippy --release --locked --all-targets -- -D warnings
+	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 
 # The shipped threshold comes from this (see README, "Threshold").
 calibrate: setup

@@ -13,9 +13,10 @@ mod repair;
 mod text;
 mod zone;
 
+pub use check_digit::char_value;
 pub use check_digit::compute as check_digit;
 pub use fields::{DocumentKind, Sex, iso_date as fields_iso_date};
-pub use layout::{Checked, Field, Format};
+pub use layout::{Checked, Class, Field, Format, class_at, covered_positions};
 pub use text::{MrzData, format_lines};
 pub use zone::Correction;
 

@@ -40,14 +40,15 @@ fn to_letter(c: u8) -> Option<u8> {
     })
 }
 
-/// Confusable pairs in free fields, most likely first (as measured on PP-OCR reads).
-const SWAPS: [(u8, u8); 10] = [
+/// Confusable pairs in free fields, most likely first (as measured on PP-OCR reads). G/6 is
+/// not here: their values differ by 10, so no check digit can tell them apart and a "repair"
+/// could never be confirmed.
+const SWAPS: [(u8, u8); 9] = [
     (b'O', b'0'),
     (b'I', b'1'),
     (b'B', b'8'),
     (b'S', b'5'),
     (b'Z', b'2'),
-    (b'G', b'6'),
     (b'D', b'0'),
     (b'Q', b'0'),
     (b'A', b'4'),
@@ -158,20 +159,23 @@ pub fn fix_classes(zone: &mut Zone) {
 /// A candidate change: (likelihood rank, (line, column), new character).
 type Swap = (usize, (usize, usize), u8);
 
-/// Pass 3: for each failing check, try the confusions in its free (AlphaNum) positions that
-/// no passing check covers, single swaps first, then pairs. A repair is made only when exactly
-/// one choice works, and "works" is strict, since with a mod-10 check digit a blind search
-/// would "validate" one random change in ten:
-/// - where the format has a composite check, the change must make both the field's check and
-///   the composite hold (two independent sums);
-/// - otherwise only characters out of step with their field are tried (a letter in a
-///   mostly-digit number, or a digit in a mostly-letter one).
+/// Pass 3: for each failing check of a field (document or personal number; never the
+/// composite alone), try the confusions in its free (AlphaNum) positions that no passing check
+/// covers. A repair is made only when exactly one choice works, and "works" is strict, since
+/// with a mod-10 check digit a blind search "validates" one random change in ten:
+/// - where the format has a composite check, a change must make both the field's check and
+///   the composite hold (two sums): any single swap, or a pair of characters out of step with
+///   their field (a letter in a mostly-digit number, or a digit in a mostly-letter one);
+/// - visas have no composite: only a single out-of-step character is tried.
+///
+/// When the misread is a confusion the repair knows, the right fix is always among the
+/// candidates and always works, so uniqueness means the result is the right fix or none.
 pub fn search_swaps(zone: &mut Zone) {
     let format = zone.format;
     let classes = Layout::of(format).classes(format);
     let has_composite = Layout::of(format).check(Checked::Composite).is_some();
     for checked in zone.failing_checks() {
-        if !zone.failing_checks().contains(&checked) {
+        if checked == Checked::Composite || !zone.failing_checks().contains(&checked) {
             continue;
         }
         let protected = zone.positions_of_passing_checks();
@@ -195,18 +199,14 @@ pub fn search_swaps(zone: &mut Zone) {
             list.sort_by_key(|(rank, _, _)| *rank);
             list
         };
-        let all = swaps(false);
-        let suspicious = swaps(true);
-        let mut wanted = vec![checked];
-        if has_composite && checked != Checked::Composite {
-            wanted.push(Checked::Composite);
-            if try_swaps(zone, &wanted, &all, 1) || try_swaps(zone, &wanted, &all, 2) {
-                continue;
+        let (all, suspicious) = (swaps(false), swaps(true));
+        if has_composite {
+            let wanted = [checked, Checked::Composite];
+            if try_swaps(zone, &wanted, &all, 1) == Search::NoneWorked {
+                try_swaps(zone, &wanted, &suspicious, 2);
             }
-            wanted.pop();
-        }
-        if !try_swaps(zone, &wanted, &suspicious, 1) {
-            try_swaps(zone, &wanted, &suspicious, 2);
+        } else {
+            try_swaps(zone, &[checked], &suspicious, 1);
         }
     }
 }
@@ -226,7 +226,15 @@ fn out_of_step(zone: &Zone, positions: &[(usize, usize)], line: usize, col: usiz
 
 /// Tries every combination of `depth` swaps; applies the one that makes every `wanted` check
 /// hold when it is the only one.
-fn try_swaps(zone: &mut Zone, wanted: &[Checked], singles: &[Swap], depth: usize) -> bool {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Search {
+    Repaired,
+    /// More than one choice works: nothing is changed, and no deeper search is made.
+    Ambiguous,
+    NoneWorked,
+}
+
+fn try_swaps(zone: &mut Zone, wanted: &[Checked], singles: &[Swap], depth: usize) -> Search {
     const MAX_POOL: usize = 16;
     let pool = singles.get(..singles.len().min(MAX_POOL)).unwrap_or(singles);
     let mut combos: Vec<Vec<&Swap>> = Vec::new();
@@ -249,7 +257,7 @@ fn try_swaps(zone: &mut Zone, wanted: &[Checked], singles: &[Swap], depth: usize
         }
         if wanted.iter().all(|c| trial.check_holds(*c)) {
             if found.is_some() {
-                return false;
+                return Search::Ambiguous;
             }
             found = Some(trial);
         }
@@ -257,9 +265,9 @@ fn try_swaps(zone: &mut Zone, wanted: &[Checked], singles: &[Swap], depth: usize
     match found {
         Some(trial) => {
             *zone = trial;
-            true
+            Search::Repaired
         }
-        None => false,
+        None => Search::NoneWorked,
     }
 }
 

@@ -294,3 +294,22 @@ static MRVB: Layout = Layout {
         Check { checked: Checked::ExpiryDate, data: &[span(1, 21, 6)], digit: span(1, 27, 1) },
     ],
 };
+
+/// Every (line, column) some check digit covers, the digits included.
+pub fn covered_positions(format: Format) -> Vec<(usize, usize)> {
+    let layout = Layout::of(format);
+    let mut out: Vec<(usize, usize)> = layout
+        .checks
+        .iter()
+        .flat_map(|c| c.data.iter().chain(std::iter::once(&c.digit)))
+        .flat_map(|s| (s.start..s.start + s.len).map(move |col| (s.line, col)))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// What the character at (line, column) may be.
+pub fn class_at(format: Format, line: usize, col: usize) -> Option<Class> {
+    Layout::of(format).classes(format).get(line).and_then(|l| l.get(col)).copied()
+}
