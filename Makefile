@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup run test bench lint calibrate
+.PHONY: setup run test bench lint calibrate fuzz
 
 setup:
 	@bash scripts/setup-system.sh
@@ -17,10 +17,17 @@ run: setup
 # and the image/video loops run at full speed.
 test: setup
 	IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) test --release --locked --workspace
+	bash scripts/fuzz.sh 10
 
 bench: setup
 	$(CARGO) bench --locked --bench face_pipeline
+	$(CARGO) bench --locked --bench document
 	IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) bench --locked --bench service
+
+# The MRZ and AAMVA parsers under libFuzzer, FUZZ_SECONDS per target (make test runs 10 s).
+FUZZ_SECONDS ?= 300
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 lint:
 	$(CARGO) fmt --check

@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::Date;
 
 use super::mrz::{self, Mrz, Repair};
-use super::ocr::{Ocr, ReadBox};
+use super::ocr::{Ocr, ReadBox, TextBox};
 use crate::engine::{EngineError, StageTimes};
 
 /// Where the zone was found and what OCR read before repair.
@@ -106,8 +106,24 @@ pub fn find_mrz(boxes: &[ReadBox], today: Date) -> Option<MrzRead> {
     best.map(|(_, read)| read)
 }
 
-/// Reads the zone on a BGR photo.
+/// Reads the zone on a BGR photo. MRZ lines are the longest text lines on a document, so the
+/// lines at least 8 times as wide as high are read first; the shorter ones (down to 3 times,
+/// for a zone the detector split) only when those gave no zone with valid check digits.
 pub fn read_mrz(ocr: &Ocr, bgr: &Mat, today: Date, times: &mut StageTimes) -> Result<Option<MrzRead>, EngineError> {
-    let boxes = ocr.read_lines(bgr, 3.0, times)?;
-    Ok(find_mrz(&boxes, today))
+    let boxes: Vec<TextBox> = ocr.detector.detect(bgr, times)?;
+    let (long, short): (Vec<TextBox>, Vec<TextBox>) =
+        boxes.into_iter().filter(|b| b.aspect() >= 3.0).partition(|b| b.aspect() >= 8.0);
+    let mut read = read_boxes(ocr, bgr, long, times)?;
+    let first = find_mrz(&read, today);
+    if first.as_ref().is_some_and(|m| m.mrz.check_digits_valid()) || short.is_empty() {
+        return Ok(first);
+    }
+    read.extend(read_boxes(ocr, bgr, short, times)?);
+    read.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
+    Ok(find_mrz(&read, today).or(first))
+}
+
+fn read_boxes(ocr: &Ocr, bgr: &Mat, boxes: Vec<TextBox>, times: &mut StageTimes) -> Result<Vec<ReadBox>, EngineError> {
+    let lines = ocr.recogniser.read(bgr, &boxes, times)?;
+    Ok(boxes.into_iter().zip(lines).map(|(region, line)| ReadBox { region, line }).collect())
 }
