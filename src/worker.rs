@@ -19,7 +19,7 @@ use crate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy, Finding, 
 use crate::pipeline::{self, CaseFacts, CaseFiles};
 use crate::storage::{ClaimedJob, JobKind, Outcome};
 use crate::storage::{KeyPurpose, NewDocument, NewToken, VerificationRecord};
-use crate::tokens::issue::{IssueInput, issue};
+use crate::tokens::issue::{DocumentEvidence, IssueInput, issue};
 
 /// Runs `count` pipeline workers, (when `count` > 0) one webhook sender, and the audit
 /// tree-head signer until `stop` turns true.
@@ -287,9 +287,16 @@ async fn conclude(ctx: &Context, verification: &str, mut results: pipeline::Stag
     if let (Decision::Approve, pipeline::StageOutcome::Done(face)) = (decision.decision, &results.face_match) {
         let signer = ctx.keys.signer(KeyPurpose::Token).await.map_err(|e| crate::telemetry::error_chain(&e))?;
         let issuer = ctx.settings.issuer();
+        let evidence = match (&results.document, &document) {
+            (pipeline::StageOutcome::Done(check), Some(doc)) => {
+                Some(DocumentEvidence { check, number_hash: &doc.number_hash })
+            }
+            _ => None,
+        };
         let input = IssueInput {
             verification: &record,
             face,
+            document: evidence,
             match_threshold: threshold,
             issuer: &issuer,
             ttl_days: ctx.settings.tokens.ttl_days,
@@ -347,8 +354,13 @@ async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pipeline::Sta
     let tmp = ctx.settings.storage.data_dir.join("tmp");
     std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
     let mut files = Vec::new();
-    for kind in ["document_front", "selfie"] {
-        let record = media.iter().find(|m| m.kind == kind).ok_or_else(|| format!("{kind} missing"))?;
+    for kind in ["document_front", "selfie", "document_back"] {
+        let Some(record) = media.iter().find(|m| m.kind == kind) else {
+            if kind == "document_back" {
+                continue;
+            }
+            return Err(format!("{kind} missing"));
+        };
         let bytes = ctx
             .media
             .get(&record.object_key, &format!("media:{verification}:{kind}"))
@@ -358,10 +370,15 @@ async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pipeline::Sta
         file.write_all(&bytes).map_err(|e| e.to_string())?;
         files.push(file);
     }
-    let [document, selfie] = <[tempfile::NamedTempFile; 2]>::try_from(files).map_err(|_| "media files".to_owned())?;
+    let mut files = files.into_iter();
+    let (Some(document), Some(selfie)) = (files.next(), files.next()) else {
+        return Err("media files".to_owned());
+    };
+    let back = files.next();
     let case = CaseFiles {
         verification: verification.to_owned(),
         document_front: document.path().to_path_buf(),
+        document_back: back.as_ref().map(|f| f.path().to_path_buf()),
         selfie: selfie.path().to_path_buf(),
     };
     let policy = policy(ctx);
@@ -371,7 +388,7 @@ async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pipeline::Sta
     tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         let results = pipeline::run(&engine, &case, &facts, policy).map_err(|e| crate::telemetry::error_chain(&e));
-        drop((document, selfie));
+        drop((document, selfie, back));
         results
     })
     .await

@@ -26,6 +26,8 @@ use face_match::{FaceMatch, FaceMatchError};
 pub struct CaseFiles {
     pub verification: String,
     pub document_front: PathBuf,
+    /// A licence's back (its PDF417 barcode), when the candidate sent one.
+    pub document_back: Option<PathBuf>,
     pub selfie: PathBuf,
 }
 
@@ -66,7 +68,7 @@ pub fn run(
         match document_check::check(
             engine,
             &case.document_front,
-            None,
+            case.document_back.as_deref(),
             &facts.claims,
             facts.today,
             facts.document_policy,

@@ -42,7 +42,7 @@ pub struct Evidence {
     #[serde(rename = "type")]
     pub kind: String,
     /// What was read from the document, when it was read (document type, issuing country,
-    /// a digest of the number; never the number itself).
+    /// a keyed hash of the number; never the number itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_details: Option<DocumentDetails>,
     pub check_details: Vec<CheckDetail>,
@@ -53,12 +53,14 @@ pub struct DocumentDetails {
     #[serde(rename = "type")]
     pub kind: String,
     pub issuer_country: String,
-    pub document_number_sha256: String,
+    /// HMAC-SHA256 of the number under this deployment's look-up key: the same document
+    /// gives the same value in every token, and nobody without the key can test a guess.
+    pub document_number_hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckDetail {
-    /// `face_match`, later `mrz`, `liveness`, …
+    /// `document` (`mrz` or `pdf417` read and checked), `face_match`, later `liveness`.
     pub check: String,
     /// OIDC IA check method (`bvr`: biometric verification, remote).
     pub check_method: String,

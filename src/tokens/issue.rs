@@ -4,13 +4,17 @@
 use jsonwebtoken::{EncodingKey, Header};
 use sha2::{Digest, Sha256};
 
-use super::claims::{CheckDetail, Evidence, IdentityClaims, TokenClaims, Verification, VerifiedClaims};
+use super::claims::{
+    CheckDetail, DocumentDetails, Evidence, IdentityClaims, TokenClaims, Verification, VerifiedClaims,
+};
 use super::keyring::{KeyError, Signer};
 use crate::audit::event::{Actor, Kind, NewEvent};
 use crate::crypto::aead::{SealError, Sealer};
 use crate::crypto::signing::Alg;
+use crate::document::mrz::DocumentKind;
 use crate::domain::claims::RawClaims;
 use crate::domain::time::Timestamp;
+use crate::pipeline::document_check::DocumentCheck;
 use crate::pipeline::face_match::FaceMatch;
 use crate::storage::{NewToken, VerificationRecord};
 
@@ -46,9 +50,16 @@ pub fn score_band(similarity: f32, threshold: f32) -> &'static str {
     }
 }
 
+/// What the document stage established, for the token's evidence.
+pub struct DocumentEvidence<'a> {
+    pub check: &'a DocumentCheck,
+    pub number_hash: &'a str,
+}
+
 pub struct IssueInput<'a> {
     pub verification: &'a VerificationRecord,
     pub face: &'a FaceMatch,
+    pub document: Option<DocumentEvidence<'a>>,
     pub match_threshold: f32,
     pub issuer: &'a str,
     pub ttl_days: u64,
@@ -91,13 +102,28 @@ pub fn issue(input: &IssueInput<'_>, signer: &Signer, sealer: &Sealer) -> Result
                 verification_process: v.id.clone(),
                 evidence: vec![Evidence {
                     kind: "document".into(),
-                    document_details: None,
-                    check_details: vec![CheckDetail {
-                        check: "face_match".into(),
-                        check_method: "bvr".into(),
-                        result: "match".into(),
-                        score_band: Some(score_band(input.face.similarity, input.match_threshold).into()),
-                    }],
+                    document_details: input.document.as_ref().map(|d| DocumentDetails {
+                        kind: document_type(d.check).into(),
+                        issuer_country: d.check.issuing_state.clone().unwrap_or_default(),
+                        document_number_hash: d.number_hash.to_owned(),
+                    }),
+                    check_details: input
+                        .document
+                        .as_ref()
+                        .map(|d| CheckDetail {
+                            check: d.check.source.into(),
+                            check_method: "data".into(),
+                            result: "consistent".into(),
+                            score_band: None,
+                        })
+                        .into_iter()
+                        .chain([CheckDetail {
+                            check: "face_match".into(),
+                            check_method: "bvr".into(),
+                            result: "match".into(),
+                            score_band: Some(score_band(input.face.similarity, input.match_threshold).into()),
+                        }])
+                        .collect(),
                 }],
             },
             claims: IdentityClaims {
@@ -125,6 +151,17 @@ pub fn issue(input: &IssueInput<'_>, signer: &Signer, sealer: &Sealer) -> Result
     });
     let event = NewEvent::about(Kind::TokenIssued, &v.org_id, &v.id, input.actor.clone(), data);
     Ok(Issued { token, record, event, claims })
+}
+
+/// The OIDC IA document type of what the stage read.
+fn document_type(check: &DocumentCheck) -> &'static str {
+    match (check.source, check.document_kind) {
+        ("pdf417", _) => "driving_permit",
+        (_, Some(DocumentKind::Passport)) => "passport",
+        (_, Some(DocumentKind::IdCard)) => "idcard",
+        (_, Some(DocumentKind::Visa)) => "visa",
+        _ => "other",
+    }
 }
 
 #[cfg(test)]

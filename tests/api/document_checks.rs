@@ -52,6 +52,25 @@ async fn document_results_disagreements_and_reuse(db: Db) {
     let reasons: Vec<&str> = reviewed["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
     assert!(reasons.contains(&"nationality_mismatch"), "{reasons:?}");
 
+    // A licence back whose barcode names someone else than the front's zone: rejected.
+    let (id, token) = app.created_with(&claims_json("cand-two-sides")).await;
+    let (_, body) = app.consent(&token).await;
+    let mut token = body["token"].as_str().unwrap().to_owned();
+    for (path, bytes) in [
+        ("/v1/candidate/document/front", f.document.clone()),
+        ("/v1/candidate/document/back", crate::document_cli::licence_back()),
+        ("/v1/candidate/selfie", f.genuine_selfie.clone()),
+    ] {
+        let (status, body) = app.step(reqwest::Method::PUT, path, &token, Some(bytes)).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        token = body["token"].as_str().unwrap().to_owned();
+    }
+    let (status, _) = app.step(reqwest::Method::POST, "/v1/candidate/submit", &token, None).await;
+    assert_eq!(status, 200);
+    let two_sides = app.wait_final(&id).await;
+    assert_eq!(two_sides["decision"], "reject", "{two_sides}");
+    assert!(two_sides["reasons"].as_array().unwrap().contains(&"mrz_barcode_disagree".into()), "{two_sides}");
+
     // The trail records the document stage with its findings, and no document number.
     let trail = app.get_json(&app.keys["auditor"], &format!("/v1/audit/verifications/{liar}")).await;
     let stage: serde_json::Value = trail["events"]

@@ -24,6 +24,7 @@ mod bad_input;
 mod bad_media;
 mod compare_cli;
 mod document_checks;
+mod document_cli;
 mod documents;
 mod engine;
 mod fixtures;

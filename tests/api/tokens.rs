@@ -75,6 +75,14 @@ async fn lifecycle(db: Db) {
     assert_eq!(claims.verified_claims.verification.trust_framework, "idgate");
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
     assert!(!text.contains("similarity") && !text.contains("embedding"), "{text}");
+    // The document evidence: type and issuer from the zone, a keyed hash of the number.
+    let evidence = &claims.verified_claims.verification.evidence[0];
+    let details = evidence.document_details.as_ref().expect("document details");
+    assert_eq!((details.kind.as_str(), details.issuer_country.as_str()), ("idcard", "USA"));
+    assert_eq!(details.document_number_hash.len(), 64);
+    assert!(!text.contains("X00000001"), "{text}");
+    let checks: Vec<&str> = evidence.check_details.iter().map(|c| c.check.as_str()).collect();
+    assert_eq!(checks, ["mrz", "face_match"]);
 
     assert_eq!(gate(&app, &app.keys["hr"], &token, "cand-token").await, (true, vec![]));
     assert_eq!(gate(&app, &app.keys["hr"], &token, "someone-else").await, (false, vec!["candidate_mismatch".into()]));
