@@ -1,7 +1,8 @@
 //! Job workers: claim a pipeline job with a lease, keep the lease alive while the engine
 //! works, write the outcome fenced by the lease, retry with backoff, give up after N tries.
 
-use std::io::Write;
+mod case;
+
 use std::time::Duration;
 
 use rand::Rng;
@@ -12,13 +13,11 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::event::{Actor, Kind, NewEvent};
 use crate::context::Context;
-use crate::domain::claims::RawClaims;
 use crate::domain::verification::{Decision, Status};
+use crate::pipeline;
 use crate::pipeline::decision::DecisionPolicy;
-use crate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy, Finding, Severity};
-use crate::pipeline::{self, CaseFacts, CaseFiles};
 use crate::storage::{ClaimedJob, JobKind, Outcome};
-use crate::storage::{KeyPurpose, NewDocument, NewToken, VerificationRecord};
+use crate::storage::{KeyPurpose, NewDocument, NewToken};
 use crate::tokens::issue::{DocumentEvidence, IssueInput, issue};
 
 /// Runs `count` pipeline workers, (when `count` > 0) one webhook sender, and the audit
@@ -138,7 +137,7 @@ async fn step(ctx: &Context, worker: &str) -> Result<bool, StepError> {
 async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), StepError> {
     ctx.store.mark_processing(&job.verification_id, ctx.clock.now()).await?;
     let heartbeat = spawn_heartbeat(ctx.clone(), worker.to_owned(), job.id.clone());
-    let result = match run_pipeline(ctx, &job.verification_id).await {
+    let result = match case::run_pipeline(ctx, &job.verification_id).await {
         Ok(results) => conclude(ctx, &job.verification_id, results).await,
         Err(e) => Err(e),
     };
@@ -203,37 +202,6 @@ struct Concluded {
     document: Option<NewDocument>,
 }
 
-/// The document number sealed and hashed; the same document already used by another
-/// candidate adds the critical finding `document_reused` (and the decision is made again).
-async fn seal_document(
-    ctx: &Context,
-    record: &VerificationRecord,
-    results: &mut pipeline::StageResults,
-) -> Result<Option<NewDocument>, String> {
-    let pipeline::StageOutcome::Done(check) = &mut results.document else { return Ok(None) };
-    let Some(number) = check.document_number.take() else { return Ok(None) };
-    let issuer = check.issuing_state.clone().unwrap_or_default();
-    let number_hash = ctx.sealer.lookup_hash("document-number", &format!("{issuer}:{number}"));
-    let sealed_number =
-        ctx.sealer.seal(number.as_bytes(), &format!("document-number:{}", record.id)).map_err(|e| e.to_string())?;
-    let others = ctx
-        .store
-        .document_used_by_others(&number_hash, &record.id, &record.org_id, &record.external_id)
-        .await
-        .map_err(|e| crate::telemetry::error_chain(&e))?;
-    if others > 0 {
-        check.findings.insert(0, Finding { code: "document_reused", severity: Severity::Critical });
-        results.decide(policy(ctx));
-    }
-    Ok(Some(NewDocument {
-        verification_id: record.id.clone(),
-        org_id: record.org_id.clone(),
-        external_id: record.external_id.clone(),
-        number_hash,
-        sealed_number,
-    }))
-}
-
 fn policy(ctx: &Context) -> DecisionPolicy {
     DecisionPolicy {
         match_threshold: ctx.settings.face_match.threshold,
@@ -242,13 +210,8 @@ fn policy(ctx: &Context) -> DecisionPolicy {
 }
 
 async fn conclude(ctx: &Context, verification: &str, mut results: pipeline::StageResults) -> Result<Concluded, String> {
-    let record = ctx
-        .store
-        .get_verification(verification)
-        .await
-        .map_err(|e| crate::telemetry::error_chain(&e))?
-        .ok_or_else(|| "verification vanished".to_owned())?;
-    let document = seal_document(ctx, &record, &mut results).await?;
+    let record = case::verification(ctx, verification).await?;
+    let document = case::seal_document(ctx, &record, &mut results).await?;
     let json = serde_json::to_string(&results).map_err(|e| e.to_string())?;
     let about = |kind, data| NewEvent::about(kind, &record.org_id, verification, WORKER, data);
     let document_stage = match &results.document {
@@ -344,84 +307,5 @@ fn spawn_heartbeat(ctx: Context, worker: String, job: String) -> tokio::task::Jo
                 Err(e) => tracing::warn!(error = %crate::telemetry::error_chain(&e), "heartbeat failed"),
             }
         }
-    })
-}
-
-/// Decrypts the media into owner-only temp files and runs the pipeline on the engine's
-/// blocking pool. Errors are strings (stored as the job's last error; no PII).
-async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pipeline::StageResults, String> {
-    let media = ctx.store.media_of(verification).await.map_err(|e| crate::telemetry::error_chain(&e))?;
-    let tmp = ctx.settings.storage.data_dir.join("tmp");
-    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
-    let mut files = Vec::new();
-    for kind in ["document_front", "selfie", "document_back"] {
-        let Some(record) = media.iter().find(|m| m.kind == kind) else {
-            if kind == "document_back" {
-                continue;
-            }
-            return Err(format!("{kind} missing"));
-        };
-        let bytes = ctx
-            .media
-            .get(&record.object_key, &format!("media:{verification}:{kind}"))
-            .await
-            .map_err(|e| crate::telemetry::error_chain(&e))?;
-        let mut file = tempfile::NamedTempFile::new_in(&tmp).map_err(|e| e.to_string())?;
-        file.write_all(&bytes).map_err(|e| e.to_string())?;
-        files.push(file);
-    }
-    let mut files = files.into_iter();
-    let (Some(document), Some(selfie)) = (files.next(), files.next()) else {
-        return Err("media files".to_owned());
-    };
-    let back = files.next();
-    let case = CaseFiles {
-        verification: verification.to_owned(),
-        document_front: document.path().to_path_buf(),
-        document_back: back.as_ref().map(|f| f.path().to_path_buf()),
-        selfie: selfie.path().to_path_buf(),
-    };
-    let policy = policy(ctx);
-    let facts = case_facts(ctx, verification).await?;
-    let engine = ctx.engine.clone();
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
-        let _entered = span.enter();
-        let results = pipeline::run(&engine, &case, &facts, policy).map_err(|e| crate::telemetry::error_chain(&e));
-        drop((document, selfie, back));
-        results
-    })
-    .await
-    .map_err(|e| e.to_string())?
-}
-
-/// The candidate's claims (opened from their sealed form) and today's date.
-async fn case_facts(ctx: &Context, verification: &str) -> Result<CaseFacts, String> {
-    let record = ctx
-        .store
-        .get_verification(verification)
-        .await
-        .map_err(|e| crate::telemetry::error_chain(&e))?
-        .ok_or_else(|| "verification vanished".to_owned())?;
-    let raw =
-        ctx.sealer.open(&record.sealed_claims, &format!("claims:{}", record.id)).map_err(|e| format!("claims: {e}"))?;
-    let claims: RawClaims = serde_json::from_slice(&raw).map_err(|_| "claims unreadable".to_owned())?;
-    let birth_date = time::Date::parse(&claims.birth_date, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| "claimed birth date unreadable".to_owned())?;
-    let today = ctx.clock.now().date().ok_or_else(|| "clock out of range".to_owned())?;
-    let d = &ctx.settings.decision;
-    Ok(CaseFacts {
-        claims: ClaimedIdentity {
-            given_name: claims.given_name,
-            family_name: claims.family_name,
-            birth_date,
-            nationality: claims.nationality,
-        },
-        today,
-        document_policy: DocumentPolicy {
-            min_age: d.min_age,
-            name_mismatch: d.name_mismatch,
-            name_match: d.name_match,
-        },
     })
 }
