@@ -52,11 +52,11 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
         store.close().await;
         Ok::<_, Failure>(created)
     })?;
-    println!("organisation: {org}{}", if created { " (created)" } else { "" });
+    outln!("organisation: {org}{}", if created { " (created)" } else { "" });
     if created {
-        println!("webhook secret (shown once): {webhook_secret}");
+        outln!("webhook secret (shown once): {webhook_secret}");
     }
-    println!("role: {}  prefix: {}", role.as_str(), key.prefix);
-    println!("{}", key.key);
+    outln!("role: {}  prefix: {}", role.as_str(), key.prefix);
+    outln!("{}", key.key);
     Ok(())
 }

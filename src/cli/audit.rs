@@ -22,12 +22,12 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
             crate::audit::check::check(&store, &keyring).await.map_err(|e| Failure::internal(error_chain(&e)))?;
         store.close().await;
         if json {
-            println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            outln!("{}", serde_json::to_string(&report).unwrap_or_default());
         } else if report.ok() {
-            println!("audit log ok: {} entries, {} signed heads, root {}", report.entries, report.heads, report.root);
+            outln!("audit log ok: {} entries, {} signed heads, root {}", report.entries, report.heads, report.root);
         } else {
             for p in &report.problems {
-                println!("{}: {}", p.code, p.message);
+                outln!("{}: {}", p.code, p.message);
             }
         }
         match report.first() {

@@ -101,23 +101,30 @@ fn rate(scores: &[f32], counts: impl Fn(f32) -> bool) -> f64 {
 
 fn print_report(r: &Report, json: bool) -> Result<(), Failure> {
     if json {
-        println!("{}", serde_json::to_string(r).map_err(|e| Failure::internal(e.to_string()))?);
+        outln!("{}", serde_json::to_string(r).map_err(|e| Failure::internal(e.to_string()))?);
         return Ok(());
     }
     let c = &r.calibration;
-    println!(
+    outln!(
         "images {} (failed to enrol {}), genuine pairs {}, impostor pairs {}, skipped {}",
-        r.images, r.failed_to_enrol, c.genuine, c.impostor, r.pairs_skipped
+        r.images,
+        r.failed_to_enrol,
+        c.genuine,
+        c.impostor,
+        r.pairs_skipped
     );
-    println!("AUC {:.4}", c.auc);
+    outln!("AUC {:.4}", c.auc);
     for p in &c.operating_points {
         let note = if p.resolved { "" } else { " (too few impostor pairs to resolve this rate)" };
-        println!(
+        outln!(
             "FMR target {:.0e}: threshold {:.4}, FMR {:.5}, FNMR {:.4}{note}",
-            p.target_fmr, p.threshold, p.fmr, p.fnmr
+            p.target_fmr,
+            p.threshold,
+            p.fmr,
+            p.fnmr
         );
     }
-    println!("shipped threshold {:.4}: FMR {:.5}, FNMR {:.4}", r.shipped_threshold, r.shipped_fmr, r.shipped_fnmr);
+    outln!("shipped threshold {:.4}: FMR {:.5}, FNMR {:.4}", r.shipped_threshold, r.shipped_fmr, r.shipped_fnmr);
     Ok(())
 }
 

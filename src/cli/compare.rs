@@ -35,7 +35,7 @@ pub fn run(settings: Settings, args: Args) -> Result<(), Failure> {
     })?;
     if args.json {
         let line = serde_json::to_string(&result).map_err(|e| Failure::internal(e.to_string()))?;
-        println!("{line}");
+        outln!("{line}");
     } else {
         print_text(&result);
     }
@@ -43,13 +43,14 @@ pub fn run(settings: Settings, args: Args) -> Result<(), Failure> {
 }
 
 fn print_text(r: &FaceMatch) {
-    println!("match:       {}", if r.is_match { "yes" } else { "no" });
-    println!("similarity:  {:.3} (threshold {:.3})", r.similarity, r.threshold);
-    println!(
+    outln!("match:       {}", if r.is_match { "yes" } else { "no" });
+    outln!("similarity:  {:.3} (threshold {:.3})", r.similarity, r.threshold);
+    outln!(
         "document:    face score {:.2}, {} face(s) on the document",
-        r.document.detector_score, r.document.faces_found
+        r.document.detector_score,
+        r.document.faces_found
     );
-    println!(
+    outln!(
         "selfie:      {} frame(s) decoded, {} analysed, {} with one face, {} used; similarity min {:.3}, median {:.3}",
         r.selfie.frames_decoded,
         r.selfie.frames_analysed,
@@ -59,7 +60,7 @@ fn print_text(r: &FaceMatch) {
         r.selfie.similarity_median
     );
     if !r.reasons.is_empty() {
-        println!("reasons:     {}", r.reasons.join(", "));
+        outln!("reasons:     {}", r.reasons.join(", "));
     }
-    println!("time:        {:.0} ms", r.timings_ms.total);
+    outln!("time:        {:.0} ms", r.timings_ms.total);
 }

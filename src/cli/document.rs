@@ -97,24 +97,24 @@ pub fn mrz_json(m: &Mrz, raw_lines: Option<&[String]>) -> Value {
 
 fn print(value: &Value, as_json: bool) {
     if as_json {
-        println!("{value}");
+        outln!("{value}");
         return;
     }
     if let Some(fields) = value.get("fields").and_then(Value::as_object) {
         let format = value.get("format").and_then(Value::as_str).unwrap_or("?");
-        println!("format: {format}");
+        outln!("format: {format}");
         for (k, v) in fields {
             let shown = match v {
                 Value::String(s) => s.clone(),
                 Value::Null => "-".to_owned(),
                 other => other.to_string(),
             };
-            println!("  {k:<16} {shown}");
+            outln!("  {k:<16} {shown}");
         }
     }
     for key in ["check_digits_valid", "findings", "corrections", "lines", "problems"] {
         if let Some(v) = value.get(key).filter(|v| !v.is_null()) {
-            println!("{key}: {v}");
+            outln!("{key}: {v}");
         }
     }
 }

@@ -77,7 +77,7 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
                 let record = keyring.generate(p, alg(&settings, p, args.alg.as_deref())?, ACTOR).await.map_err(fail)?;
                 let state = store.keys(p).await.map_err(|e| Failure::internal(error_chain(&e)))?;
                 let active = state.iter().any(|k| k.kid == record.kid && k.state == crate::storage::KeyState::Active);
-                println!(
+                outln!(
                     "{} {} key {} ({})",
                     if active { "active" } else { "pending" },
                     p.as_str(),
@@ -91,11 +91,11 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
                 let (new, old) =
                     keyring.rotate(p, alg(&settings, p, args.alg.as_deref())?, ACTOR).await.map_err(fail)?;
                 match old {
-                    Some(old) => println!(
+                    Some(old) => outln!(
                         "{} signer is now {new}; {old} is retired (published until its tokens expire)",
                         p.as_str()
                     ),
-                    None => println!("{} signer is now {new}", p.as_str()),
+                    None => outln!("{} signer is now {new}", p.as_str()),
                 }
                 Ok(())
             }
@@ -113,10 +113,10 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
                     })
                     .collect();
                 if json {
-                    println!("{}", serde_json::Value::Array(rows));
+                    outln!("{}", serde_json::Value::Array(rows));
                 } else {
                     for k in &keys {
-                        println!("{}\t{}\t{}\t{}", k.kid, k.alg, k.state.as_str(), k.created_at.to_rfc3339());
+                        outln!("{}\t{}\t{}\t{}", k.kid, k.alg, k.state.as_str(), k.created_at.to_rfc3339());
                     }
                 }
                 Ok(())

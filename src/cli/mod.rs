@@ -2,6 +2,15 @@
 //! token | audit`. Errors end
 //! as one line on stderr and a non-zero exit: 2 for bad input or usage, 1 for anything else.
 
+/// `println!` that stops quietly when stdout is closed (`idgate ... | head`) instead of
+/// panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod apikey;
 mod audit;
 mod calibrate;

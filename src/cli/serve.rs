@@ -41,7 +41,7 @@ pub fn run(mut settings: Settings, args: Args) -> Result<(), Failure> {
         let app =
             Application::build(ctx.clone()).map_err(|e| Failure::internal(format!("cannot listen on {bind}: {e}")))?;
         let address = SocketAddr::new(bind.ip(), app.port());
-        println!("idgate listening on http://{address}");
+        outln!("idgate listening on http://{address}");
         tracing::info!(%address, "listening");
         let served = app.run().await;
         let _ = stop.send(true);
@@ -58,7 +58,7 @@ pub fn worker(settings: Settings, args: WorkerArgs) -> Result<(), Failure> {
         let ctx = context(settings).await?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let workers = tokio::spawn(crate::worker::run(ctx.clone(), count, stopped));
-        println!("idgate worker running ({count})");
+        outln!("idgate worker running ({count})");
         let _ = tokio::signal::ctrl_c().await;
         let _ = stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(30), workers).await;
@@ -71,7 +71,7 @@ pub fn migrate(settings: Settings) -> Result<(), Failure> {
     runtime()?.block_on(async move {
         let store = open_store(&settings).await.map_err(|e| Failure::internal(error_chain(&e)))?;
         store.close().await;
-        println!("migrations applied");
+        outln!("migrations applied");
         Ok(())
     })
 }

@@ -80,9 +80,9 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
     match (checked.claims, checked.reasons.is_empty()) {
         (Some(claims), true) => {
             if args.json {
-                println!("{}", serde_json::to_string(&claims).unwrap_or_default());
+                outln!("{}", serde_json::to_string(&claims).unwrap_or_default());
             } else {
-                println!(
+                outln!(
                     "valid: verification {} for {}, token {}, expires {} (revocation is checked by the offer gate, not offline)",
                     claims.sub,
                     claims.aud,

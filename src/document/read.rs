@@ -2,7 +2,8 @@
 //! OCR, the MRZ-like ones grouped into rows, and the window of 2 or 3 consecutive rows that
 //! parses best (most check digits holding) kept.
 
-use opencv::core::Mat;
+use opencv::core::{Mat, Point2f, RotatedRect};
+use opencv::prelude::*;
 use serde::Serialize;
 use time::Date;
 
@@ -81,6 +82,13 @@ fn rows(boxes: &[ReadBox]) -> Vec<Row> {
         .collect()
 }
 
+/// How well a zone parsed: checks holding, then fewest failing, then fewest corrections.
+fn rank(m: &Mrz) -> (usize, usize, i64) {
+    let holding = m.checks.iter().filter(|c| c.valid).count();
+    let failing = m.checks.len() - holding;
+    (holding, usize::MAX - failing, -(m.corrections.len() as i64))
+}
+
 /// The best-parsing zone among the lines read, or `None` when no window of rows is an MRZ.
 pub fn find_mrz(boxes: &[ReadBox], today: Date) -> Option<MrzRead> {
     let rows = rows(boxes);
@@ -89,9 +97,7 @@ pub fn find_mrz(boxes: &[ReadBox], today: Date) -> Option<MrzRead> {
         for window in rows.windows(size) {
             let read: Vec<(String, Vec<f32>)> = window.iter().map(|r| (r.text.clone(), r.confidence.clone())).collect();
             let Ok(m) = mrz::parse_read(&read, today, Repair::Ocr) else { continue };
-            let holding = m.checks.iter().filter(|c| c.valid).count();
-            let failing = m.checks.len() - holding;
-            let rank = (holding, usize::MAX - failing, -(m.corrections.len() as i64));
+            let rank = rank(&m);
             if best.as_ref().is_none_or(|(r, _)| rank > *r) {
                 let (x0, y0) =
                     window.iter().fold((f32::MAX, f32::MAX), |a, r| (a.0.min(r.bounds[0]), a.1.min(r.bounds[1])));
@@ -120,7 +126,61 @@ pub fn read_mrz(ocr: &Ocr, bgr: &Mat, today: Date, times: &mut StageTimes) -> Re
     }
     read.extend(read_boxes(ocr, bgr, short, times)?);
     read.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
-    Ok(find_mrz(&read, today).or(first))
+    let second = find_mrz(&read, today).or(first);
+    if second.as_ref().is_some_and(|m| m.mrz.check_digits_valid()) {
+        return Ok(second);
+    }
+    let probed = probe_neighbours(ocr, bgr, &read, today, times)?;
+    Ok(match (second, probed) {
+        (Some(a), Some(b)) => Some(if rank(&b.mrz) > rank(&a.mrz) { b } else { a }),
+        (a, b) => a.or(b),
+    })
+}
+
+/// The lines of a zone are equally long and evenly spaced. When the detector found one full
+/// line but missed its neighbour (a busy background can break it into fragments), the same
+/// box is read again one line pitch above and below (pitch 1 to 1.6 line heights), and each
+/// such line is tried with the rest.
+fn probe_neighbours(
+    ocr: &Ocr,
+    bgr: &Mat,
+    read: &[ReadBox],
+    today: Date,
+    times: &mut StageTimes,
+) -> Result<Option<MrzRead>, EngineError> {
+    let anchors: Vec<&ReadBox> = read
+        .iter()
+        .filter(|b| mrz_like(&b.line.text) && b.line.text.chars().filter(|c| !c.is_whitespace()).count() >= 28)
+        .take(2)
+        .collect();
+    let mut best: Option<MrzRead> = None;
+    for anchor in anchors {
+        let (c, h) = (anchor.region.rect.center, anchor.region.line_height());
+        let probes: Vec<TextBox> = [-1.6f32, -1.4, -1.2, -1.0, 1.0, 1.2, 1.4, 1.6]
+            .iter()
+            .filter_map(|k| {
+                let centre = Point2f::new(c.x, c.y + k * h);
+                let inside = centre.y - h / 2.0 >= 0.0 && centre.y + h / 2.0 <= bgr.rows() as f32;
+                let rect = RotatedRect::new(centre, anchor.region.rect.size, anchor.region.rect.angle).ok()?;
+                inside.then_some(TextBox { rect, score: anchor.region.score })
+            })
+            .collect();
+        let lines = ocr.recogniser.read(bgr, &probes, times)?;
+        for (region, line) in probes.into_iter().zip(lines) {
+            if !mrz_like(&line.text) {
+                continue;
+            }
+            let mut set: Vec<ReadBox> = read.to_vec();
+            set.push(ReadBox { region, line });
+            set.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
+            if let Some(found) = find_mrz(&set, today)
+                && best.as_ref().is_none_or(|b| rank(&found.mrz) > rank(&b.mrz))
+            {
+                best = Some(found);
+            }
+        }
+    }
+    Ok(best)
 }
 
 fn read_boxes(ocr: &Ocr, bgr: &Mat, boxes: Vec<TextBox>, times: &mut StageTimes) -> Result<Vec<ReadBox>, EngineError> {

@@ -86,8 +86,8 @@ fn specimen_documents_read_by_ocr_with_valid_check_digits() {
     }
     assert_eq!(images, 20);
     assert!(fixed_exact > raw_exact, "repair must improve on the raw read");
-    assert!(valid >= 18, "{valid}/{images} specimens read with valid check digits");
-    assert!(fixed_exact * 100 >= lines * 85, "{fixed_exact}/{lines} lines exact after repair");
+    assert!(valid >= 19, "{valid}/{images} specimens read with valid check digits");
+    assert!(fixed_exact * 100 >= lines * 90, "{fixed_exact}/{lines} lines exact after repair");
 }
 
 #[test]
