@@ -100,19 +100,39 @@ fn print(value: &Value, as_json: bool) {
         outln!("{value}");
         return;
     }
+    let shown = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_owned(),
+        other => other.to_string(),
+    };
     if let Some(fields) = value.get("fields").and_then(Value::as_object) {
         let format = value.get("format").and_then(Value::as_str).unwrap_or("?");
         outln!("format: {format}");
         for (k, v) in fields {
-            let shown = match v {
-                Value::String(s) => s.clone(),
-                Value::Null => "-".to_owned(),
-                other => other.to_string(),
-            };
-            outln!("  {k:<16} {shown}");
+            outln!("  {k:<16} {}", shown(v));
+        }
+    } else {
+        // A licence barcode (AAMVA).
+        outln!("format: AAMVA {}", value.pointer("/header/version").map(shown).unwrap_or_default());
+        for key in [
+            "document_type",
+            "document_number",
+            "family_name",
+            "first_name",
+            "middle_names",
+            "birth_date",
+            "expiry_date",
+            "issue_date",
+            "sex",
+            "jurisdiction",
+            "address",
+            "height_cm",
+            "eye_colour",
+        ] {
+            outln!("  {key:<16} {}", value.get(key).map(shown).unwrap_or_default());
         }
     }
-    for key in ["check_digits_valid", "findings", "corrections", "lines", "problems"] {
+    for key in ["check_digits_valid", "findings", "corrections", "lines", "partial", "problems"] {
         if let Some(v) = value.get(key).filter(|v| !v.is_null()) {
             outln!("{key}: {v}");
         }
