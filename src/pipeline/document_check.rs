@@ -57,8 +57,9 @@ impl Default for DocumentPolicy {
     }
 }
 
-/// The stage's stored result: no document number, no name, no birth date.
-#[derive(Debug, Clone, Serialize)]
+/// The stage's stored result: no document number, no name, no birth date. (`Debug` leaves
+/// the number out too.)
+#[derive(Clone, Serialize)]
 pub struct DocumentCheck {
     /// `mrz`, `pdf417` or `none`.
     pub source: &'static str,
@@ -78,6 +79,16 @@ pub struct DocumentCheck {
     /// The document number, for sealing and the keyed look-up hash; never serialised.
     #[serde(skip)]
     pub document_number: Option<String>,
+}
+
+impl std::fmt::Debug for DocumentCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentCheck")
+            .field("source", &self.source)
+            .field("format", &self.format)
+            .field("findings", &self.findings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DocumentCheck {
