@@ -33,14 +33,20 @@ pub struct Finding {
     pub severity: Severity,
 }
 
-/// What the candidate claims, as the stage needs it.
-#[derive(Debug, Clone)]
+/// What the candidate claims, as the stage needs it. `Debug` is redacted (PII).
+#[derive(Clone)]
 pub struct ClaimedIdentity {
     pub given_name: String,
     pub family_name: String,
     pub birth_date: Date,
     /// ISO 3166-1 alpha-2.
     pub nationality: String,
+}
+
+impl std::fmt::Debug for ClaimedIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClaimedIdentity(***)")
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
