@@ -117,7 +117,10 @@ fn a_licence_back_photo_is_read_from_its_barcode() {
     // The text form names the same fields.
     let out = idgate(&["document", "read", back.to_str().unwrap()]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("format: AAMVA 9") && text.contains("MONTGOMERY") && text.contains("partial: false"), "{text}");
+    assert!(
+        text.starts_with("format: AAMVA 9") && text.contains("MONTGOMERY") && text.contains("partial: false"),
+        "{text}"
+    );
 
     // A blank card: no zone, no barcode: exit 2 with one line.
     let blank = dir.path().join("blank.png");
