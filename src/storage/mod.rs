@@ -29,7 +29,7 @@ pub use jobs::{ClaimedJob, JobKind, Outcome};
 pub use keys::{KeyPurpose, KeyRecord, KeyState};
 pub use media::MediaRecord;
 pub use tokens::{NewToken, TokenRecord};
-pub use verifications::{ListFilter, NewVerification, StepChange, VerificationRecord};
+pub use verifications::{ClaimsError, ListFilter, NewVerification, StepChange, VerificationRecord};
 pub use webhooks::WebhookAttempt;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -6,6 +6,8 @@ use sqlx::any::AnyRow;
 
 use super::{StorageError, Store};
 use crate::audit::event::NewEvent;
+use crate::crypto::aead::{SealError, Sealer};
+use crate::domain::claims::RawClaims;
 use crate::domain::time::Timestamp;
 use crate::domain::verification::Status;
 
@@ -49,6 +51,23 @@ pub struct VerificationRecord {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub sealed_link: Vec<u8>,
+}
+
+/// Why a verification's sealed claims could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimsError {
+    #[error("sealed claims")]
+    Seal(#[from] SealError),
+    #[error("the stored claims are unreadable")]
+    Json,
+}
+
+impl VerificationRecord {
+    /// The candidate's claims, opened from their sealed form.
+    pub fn open_claims(&self, sealer: &Sealer) -> Result<RawClaims, ClaimsError> {
+        let raw = sealer.open(&self.sealed_claims, &format!("claims:{}", self.id))?;
+        serde_json::from_slice(&raw).map_err(|_| ClaimsError::Json)
+    }
 }
 
 /// A candidate step as a compare-and-set: from `from` with the `presented` token digest to

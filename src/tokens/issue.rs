@@ -12,11 +12,10 @@ use crate::audit::event::{Actor, Kind, NewEvent};
 use crate::crypto::aead::{SealError, Sealer};
 use crate::crypto::signing::Alg;
 use crate::document::mrz::DocumentKind;
-use crate::domain::claims::RawClaims;
 use crate::domain::time::Timestamp;
 use crate::pipeline::document_check::DocumentCheck;
 use crate::pipeline::face_match::FaceMatch;
-use crate::storage::{NewToken, VerificationRecord};
+use crate::storage::{ClaimsError, NewToken, VerificationRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
@@ -80,8 +79,10 @@ pub fn sign(claims: &TokenClaims, signer: &Signer) -> Result<String, jsonwebtoke
 
 pub fn issue(input: &IssueInput<'_>, signer: &Signer, sealer: &Sealer) -> Result<Issued, IssueError> {
     let v = input.verification;
-    let raw = sealer.open(&v.sealed_claims, &format!("claims:{}", v.id))?;
-    let person: RawClaims = serde_json::from_slice(&raw).map_err(|_| IssueError::Claims)?;
+    let person = v.open_claims(sealer).map_err(|e| match e {
+        ClaimsError::Seal(e) => IssueError::Seal(e),
+        ClaimsError::Json => IssueError::Claims,
+    })?;
     let jti = uuid::Uuid::new_v4().to_string();
     let txn = uuid::Uuid::new_v4().to_string();
     let iat = input.now.millis().div_euclid(1000);

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::policy;
 use crate::context::Context;
-use crate::domain::claims::RawClaims;
+use crate::domain::claims::BirthDate;
 use crate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy, Finding, Severity};
 use crate::pipeline::{self, CaseFacts, CaseFiles};
 use crate::storage::{NewDocument, VerificationRecord};
@@ -70,12 +70,9 @@ pub(super) async fn verification(ctx: &Context, id: &str) -> Result<Verification
 /// The candidate's claims (opened from their sealed form) and today's date.
 async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, String> {
     let record = verification(ctx, verification_id).await?;
-    let raw =
-        ctx.sealer.open(&record.sealed_claims, &format!("claims:{}", record.id)).map_err(|e| format!("claims: {e}"))?;
-    let claims: RawClaims = serde_json::from_slice(&raw).map_err(|_| "claims unreadable".to_owned())?;
-    let birth_date = time::Date::parse(&claims.birth_date, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| "claimed birth date unreadable".to_owned())?;
+    let claims = record.open_claims(&ctx.sealer).map_err(|e| crate::telemetry::error_chain(&e))?;
     let today = ctx.clock.now().date().ok_or_else(|| "clock out of range".to_owned())?;
+    let birth_date = BirthDate::parse(&claims.birth_date, today).map_err(|e| format!("claims: {e}"))?.date();
     let d = &ctx.settings.decision;
     Ok(CaseFacts {
         claims: ClaimedIdentity {

@@ -7,7 +7,6 @@ use std::path::Path;
 use idgate::document::aamva;
 use idgate::document::mrz::{self, Repair};
 use idgate::document::reading::read_image;
-use idgate::engine::StageTimes;
 use idgate::engine::decode::load_image;
 use serde_json::Value;
 use time::macros::date;
@@ -231,7 +230,6 @@ fn pdf417_samples_decode_to_their_expected_text() {
     }
     println!("PDF417 (zxing-cpp pdf417-1): {right}/{total} decoded exactly");
     assert!(right * 10 >= total * 7, "{right}/{total}");
-    let _ = StageTimes::default();
 }
 
 #[test]
