@@ -185,8 +185,8 @@ use Class::{Alpha, AlphaNum, Numeric, Sex as SexClass};
 
 static TD1: Layout = Layout {
     fields: &[
-        (Field::DocumentCode, span(0, 0, 2), Alpha),
-        (Field::IssuingState, span(0, 2, 3), Alpha),
+        CODE,
+        STATE,
         (Field::DocumentNumber, span(0, 5, 9), AlphaNum),
         (Field::Optional1, span(0, 15, 15), AlphaNum),
         (Field::BirthDate, span(1, 0, 6), Numeric),
@@ -208,22 +208,40 @@ static TD1: Layout = Layout {
     ],
 };
 
+// TD2, TD3 and both visas share line 1's code, state and names (the names run to the end
+// of the line) and line 2 up to the expiry check digit; only what follows differs.
+type FieldSpec = (Field, Span, Class);
+
+const CODE: FieldSpec = (Field::DocumentCode, span(0, 0, 2), Alpha);
+const STATE: FieldSpec = (Field::IssuingState, span(0, 2, 3), Alpha);
+const NAMES_36: FieldSpec = (Field::Names, span(0, 5, 31), Alpha);
+const NAMES_44: FieldSpec = (Field::Names, span(0, 5, 39), Alpha);
+const NUMBER: FieldSpec = (Field::DocumentNumber, span(1, 0, 9), AlphaNum);
+const NATIONALITY: FieldSpec = (Field::Nationality, span(1, 10, 3), Alpha);
+const BIRTH: FieldSpec = (Field::BirthDate, span(1, 13, 6), Numeric);
+const SEX: FieldSpec = (Field::Sex, span(1, 20, 1), SexClass);
+const EXPIRY: FieldSpec = (Field::ExpiryDate, span(1, 21, 6), Numeric);
+
+const NUMBER_CHECK: Check = Check { checked: Checked::DocumentNumber, data: &[span(1, 0, 9)], digit: span(1, 9, 1) };
+const BIRTH_CHECK: Check = Check { checked: Checked::BirthDate, data: &[span(1, 13, 6)], digit: span(1, 19, 1) };
+const EXPIRY_CHECK: Check = Check { checked: Checked::ExpiryDate, data: &[span(1, 21, 6)], digit: span(1, 27, 1) };
+
 static TD2: Layout = Layout {
     fields: &[
-        (Field::DocumentCode, span(0, 0, 2), Alpha),
-        (Field::IssuingState, span(0, 2, 3), Alpha),
-        (Field::Names, span(0, 5, 31), Alpha),
-        (Field::DocumentNumber, span(1, 0, 9), AlphaNum),
-        (Field::Nationality, span(1, 10, 3), Alpha),
-        (Field::BirthDate, span(1, 13, 6), Numeric),
-        (Field::Sex, span(1, 20, 1), SexClass),
-        (Field::ExpiryDate, span(1, 21, 6), Numeric),
+        CODE,
+        STATE,
+        NAMES_36,
+        NUMBER,
+        NATIONALITY,
+        BIRTH,
+        SEX,
+        EXPIRY,
         (Field::Optional1, span(1, 28, 7), AlphaNum),
     ],
     checks: &[
-        Check { checked: Checked::DocumentNumber, data: &[span(1, 0, 9)], digit: span(1, 9, 1) },
-        Check { checked: Checked::BirthDate, data: &[span(1, 13, 6)], digit: span(1, 19, 1) },
-        Check { checked: Checked::ExpiryDate, data: &[span(1, 21, 6)], digit: span(1, 27, 1) },
+        NUMBER_CHECK,
+        BIRTH_CHECK,
+        EXPIRY_CHECK,
         Check {
             checked: Checked::Composite,
             data: &[span(1, 0, 10), span(1, 13, 7), span(1, 21, 14)],
@@ -234,20 +252,20 @@ static TD2: Layout = Layout {
 
 static TD3: Layout = Layout {
     fields: &[
-        (Field::DocumentCode, span(0, 0, 2), Alpha),
-        (Field::IssuingState, span(0, 2, 3), Alpha),
-        (Field::Names, span(0, 5, 39), Alpha),
-        (Field::DocumentNumber, span(1, 0, 9), AlphaNum),
-        (Field::Nationality, span(1, 10, 3), Alpha),
-        (Field::BirthDate, span(1, 13, 6), Numeric),
-        (Field::Sex, span(1, 20, 1), SexClass),
-        (Field::ExpiryDate, span(1, 21, 6), Numeric),
+        CODE,
+        STATE,
+        NAMES_44,
+        NUMBER,
+        NATIONALITY,
+        BIRTH,
+        SEX,
+        EXPIRY,
         (Field::PersonalNumber, span(1, 28, 14), AlphaNum),
     ],
     checks: &[
-        Check { checked: Checked::DocumentNumber, data: &[span(1, 0, 9)], digit: span(1, 9, 1) },
-        Check { checked: Checked::BirthDate, data: &[span(1, 13, 6)], digit: span(1, 19, 1) },
-        Check { checked: Checked::ExpiryDate, data: &[span(1, 21, 6)], digit: span(1, 27, 1) },
+        NUMBER_CHECK,
+        BIRTH_CHECK,
+        EXPIRY_CHECK,
         Check { checked: Checked::PersonalNumber, data: &[span(1, 28, 14)], digit: span(1, 42, 1) },
         Check {
             checked: Checked::Composite,
@@ -259,40 +277,32 @@ static TD3: Layout = Layout {
 
 static MRVA: Layout = Layout {
     fields: &[
-        (Field::DocumentCode, span(0, 0, 2), Alpha),
-        (Field::IssuingState, span(0, 2, 3), Alpha),
-        (Field::Names, span(0, 5, 39), Alpha),
-        (Field::DocumentNumber, span(1, 0, 9), AlphaNum),
-        (Field::Nationality, span(1, 10, 3), Alpha),
-        (Field::BirthDate, span(1, 13, 6), Numeric),
-        (Field::Sex, span(1, 20, 1), SexClass),
-        (Field::ExpiryDate, span(1, 21, 6), Numeric),
+        CODE,
+        STATE,
+        NAMES_44,
+        NUMBER,
+        NATIONALITY,
+        BIRTH,
+        SEX,
+        EXPIRY,
         (Field::Optional1, span(1, 28, 16), AlphaNum),
     ],
-    checks: &[
-        Check { checked: Checked::DocumentNumber, data: &[span(1, 0, 9)], digit: span(1, 9, 1) },
-        Check { checked: Checked::BirthDate, data: &[span(1, 13, 6)], digit: span(1, 19, 1) },
-        Check { checked: Checked::ExpiryDate, data: &[span(1, 21, 6)], digit: span(1, 27, 1) },
-    ],
+    checks: &[NUMBER_CHECK, BIRTH_CHECK, EXPIRY_CHECK],
 };
 
 static MRVB: Layout = Layout {
     fields: &[
-        (Field::DocumentCode, span(0, 0, 2), Alpha),
-        (Field::IssuingState, span(0, 2, 3), Alpha),
-        (Field::Names, span(0, 5, 31), Alpha),
-        (Field::DocumentNumber, span(1, 0, 9), AlphaNum),
-        (Field::Nationality, span(1, 10, 3), Alpha),
-        (Field::BirthDate, span(1, 13, 6), Numeric),
-        (Field::Sex, span(1, 20, 1), SexClass),
-        (Field::ExpiryDate, span(1, 21, 6), Numeric),
+        CODE,
+        STATE,
+        NAMES_36,
+        NUMBER,
+        NATIONALITY,
+        BIRTH,
+        SEX,
+        EXPIRY,
         (Field::Optional1, span(1, 28, 8), AlphaNum),
     ],
-    checks: &[
-        Check { checked: Checked::DocumentNumber, data: &[span(1, 0, 9)], digit: span(1, 9, 1) },
-        Check { checked: Checked::BirthDate, data: &[span(1, 13, 6)], digit: span(1, 19, 1) },
-        Check { checked: Checked::ExpiryDate, data: &[span(1, 21, 6)], digit: span(1, 27, 1) },
-    ],
+    checks: &[NUMBER_CHECK, BIRTH_CHECK, EXPIRY_CHECK],
 };
 
 /// Every (line, column) some check digit covers, the digits included.
