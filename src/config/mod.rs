@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use sections::{
-    AuditSettings, CandidateSettings, DecisionSettings, FaceMatchSettings, JobSettings, Secret, ServerSettings,
-    StorageSettings, TokenSettings, UploadSettings,
+    AuditSettings, CandidateSettings, DecisionSettings, FaceMatchSettings, JobSettings, LivenessSettings, Secret,
+    ServerSettings, StorageSettings, TokenSettings, UploadSettings,
 };
 
 use crate::engine::EngineSettings;
@@ -32,6 +32,7 @@ pub struct Settings {
     pub uploads: UploadSettings,
     pub tokens: TokenSettings,
     pub audit: AuditSettings,
+    pub liveness: LivenessSettings,
 }
 
 impl Settings {
@@ -119,10 +120,26 @@ impl Settings {
         if let Some(v) = var("IDGATE_MATCH_THRESHOLD") {
             self.face_match.threshold = parse("IDGATE_MATCH_THRESHOLD", &v)?;
         }
+        if let Some(v) = var("IDGATE_LIVENESS_REQUIRED") {
+            self.liveness.required = parse("IDGATE_LIVENESS_REQUIRED", &v)?;
+        }
+        if let Some(v) = var("IDGATE_LIVENESS_FIXED_CHALLENGE") {
+            self.liveness.fixed_challenge = Some(v);
+        }
         Ok(())
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=5).contains(&self.liveness.steps) {
+            return Err(ConfigError::Invalid("liveness.steps must be between 1 and 5"));
+        }
+        if let Some(fixed) = &self.liveness.fixed_challenge
+            && crate::domain::challenge::parse_actions(fixed).map_or(true, |a| a.is_empty())
+        {
+            return Err(ConfigError::Invalid(
+                "liveness.fixed_challenge must list actions: turn_left, turn_right, look_up, blink_twice, smile, blink",
+            ));
+        }
         if !(-1.0..=1.0).contains(&self.face_match.threshold) {
             return Err(ConfigError::Invalid("face_match.threshold must be within [-1, 1]"));
         }

@@ -215,3 +215,24 @@ impl Default for FaceMatchSettings {
         Self { threshold: DEFAULT_MATCH_THRESHOLD }
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LivenessSettings {
+    /// Without a completed challenge the verification is rejected (`challenge_missing`).
+    /// Only integrations that run their own liveness should turn this off.
+    pub required: bool,
+    /// Actions per challenge, drawn at random.
+    pub steps: usize,
+    /// How long an issued challenge can be answered, in seconds.
+    pub challenge_ttl_seconds: u64,
+    /// Issue this comma-separated sequence instead of a random one. For demonstrations and
+    /// tests with recorded clips only: a fixed challenge can be prepared for.
+    pub fixed_challenge: Option<String>,
+}
+
+impl Default for LivenessSettings {
+    fn default() -> Self {
+        Self { required: true, steps: 3, challenge_ttl_seconds: 600, fixed_challenge: None }
+    }
+}

@@ -1,6 +1,7 @@
 //! Pure domain types: no IO, no async, nothing of ours imported.
 
 pub mod calibration;
+pub mod challenge;
 pub mod claims;
 pub mod face;
 pub mod names;

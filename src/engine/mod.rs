@@ -2,10 +2,12 @@
 //! per-frame analysis (detection, alignment, quality, embedding) that later stages reuse.
 
 pub mod align;
+pub mod antispoof;
 pub mod decode;
 pub mod detector;
 pub mod manifest;
 pub mod media;
+pub mod mesh;
 pub mod quality;
 pub mod recogniser;
 pub mod runtime;
@@ -21,8 +23,10 @@ use serde::{Deserialize, Serialize};
 use crate::document::ocr::{Ocr, TextDetector, TextRecogniser};
 use crate::domain::face::{Detection, Embedding};
 use crate::domain::quality::{FaceQuality, QualityIssue, QualityThresholds};
+use antispoof::AntiSpoof;
 use detector::{Detector, DetectorSettings};
 use manifest::Manifest;
+use mesh::MeshModels;
 use recogniser::Recogniser;
 
 /// Why the engine could not start or run. Not caused by the caller's media.
@@ -158,6 +162,8 @@ pub struct Engine {
     detector: Detector,
     recogniser: Recogniser,
     ocr: Ocr,
+    mesh: MeshModels,
+    antispoof: AntiSpoof,
     settings: EngineSettings,
 }
 
@@ -180,10 +186,18 @@ impl Engine {
             detector: TextDetector::new(runtime::session(env, &text_detector_path, threads.max(2))?),
             recogniser: TextRecogniser::new(runtime::session(env, &text_recogniser_path, threads.max(2))?)?,
         };
+        let model = |name: &'static str| -> Result<ort::session::Session, EngineError> {
+            let path = runtime::verified_path(&settings.models_dir, manifest.model(name)?)?;
+            runtime::session(env, &path, threads)
+        };
+        let mesh = MeshModels::new(model("face_mesh")?, model("face_blendshapes")?);
+        let antispoof = AntiSpoof::new(model("antispoof")?);
         Ok(Arc::new(Self {
             detector: Detector::new(runtime::session(env, &detector_path, threads)?, settings.detector),
             recogniser: Recogniser::new(runtime::session(env, &recogniser_path, threads)?),
             ocr,
+            mesh,
+            antispoof,
             settings: settings.clone(),
         }))
     }
@@ -191,6 +205,29 @@ impl Engine {
     /// The text models (document reading).
     pub fn ocr(&self) -> &Ocr {
         &self.ocr
+    }
+
+    /// The face mesh and blendshape models (active liveness).
+    pub fn mesh(&self) -> &MeshModels {
+        &self.mesh
+    }
+
+    /// The weak passive anti-spoof model.
+    pub fn antispoof(&self) -> &AntiSpoof {
+        &self.antispoof
+    }
+
+    /// Embeds one detected face (aligned first); `None` when its landmarks are degenerate.
+    pub fn embed_face(
+        &self,
+        bgr: &Mat,
+        face: &Detection,
+        times: &mut StageTimes,
+    ) -> Result<Option<Embedding>, EngineError> {
+        let Some(aligned) = align::align_face(bgr, &face.landmarks).map_err(EngineError::OpenCv)? else {
+            return Ok(None);
+        };
+        self.embed_aligned(&aligned, times).map(Some)
     }
 
     pub fn settings(&self) -> &EngineSettings {

@@ -18,15 +18,42 @@ const FIX: &str = "run `make setup` (or `python3 scripts/setup.py`) to fetch and
 /// The process-wide ONNX Runtime environment; the library can be loaded only once.
 static ENVIRONMENT: OnceLock<Result<Environment, String>> = OnceLock::new();
 
-/// Checks that `dir/file` exists and has the pinned sha256; returns its path.
+/// Checks that `dir/file` exists and has the pinned sha256; returns its path. A converted
+/// model has no fixed hash: its `<file>.source` sidecar (written by the set-up after the
+/// numeric checks) must name the pinned source and the file's current hash.
 pub fn verified_path(dir: &Path, pinned: &PinnedFile) -> Result<PathBuf, EngineError> {
     let path = dir.join(&pinned.file);
     let file = File::open(&path).map_err(|_| EngineError::ModelMissing { path: path.clone(), fix: FIX })?;
     let actual = sha256_of(file).map_err(|_| EngineError::ModelMissing { path: path.clone(), fix: FIX })?;
-    if actual != pinned.sha256 {
+    let expected = match (&pinned.sha256, &pinned.member_sha256) {
+        (Some(sha256), _) => sha256.clone(),
+        (None, Some(source)) => converted_hash(&path, source)?,
+        (None, None) => return Err(EngineError::ModelMismatch { path, fix: FIX }),
+    };
+    if actual != expected {
         return Err(EngineError::ModelMismatch { path, fix: FIX });
     }
     Ok(path)
+}
+
+/// What `<file>.source` records about a converted model.
+#[derive(serde::Deserialize)]
+struct ConversionRecord {
+    source_sha256: String,
+    onnx_sha256: String,
+}
+
+/// The hash the converted file at `path` must have, if its sidecar names `source`.
+fn converted_hash(path: &Path, source: &str) -> Result<String, EngineError> {
+    let mut sidecar = path.as_os_str().to_owned();
+    sidecar.push(".source");
+    let mismatch = || EngineError::ModelMismatch { path: path.to_path_buf(), fix: FIX };
+    let text = std::fs::read_to_string(PathBuf::from(sidecar)).map_err(|_| mismatch())?;
+    let record: ConversionRecord = serde_json::from_str(&text).map_err(|_| mismatch())?;
+    if record.source_sha256 != source {
+        return Err(mismatch());
+    }
+    Ok(record.onnx_sha256)
 }
 
 fn sha256_of(file: File) -> std::io::Result<String> {

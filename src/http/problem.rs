@@ -48,6 +48,8 @@ pub enum ApiError {
     TooLarge { limit: u64 },
     #[error("the upload is not acceptable media")]
     BadMedia { code: &'static str, message: String },
+    #[error("the liveness challenge cannot be answered")]
+    Challenge { code: &'static str, message: &'static str },
     #[error("the token is revoked already")]
     AlreadyRevoked,
     #[error("the Idempotency-Key was used with a different request")]
@@ -69,7 +71,7 @@ impl ApiError {
             Self::InvalidField(e) => e.rule.into(),
             Self::InvalidQuery(_) => "invalid_query".into(),
             Self::TooLarge { .. } => "upload_too_large".into(),
-            Self::BadMedia { code, .. } => (*code).into(),
+            Self::BadMedia { code, .. } | Self::Challenge { code, .. } => (*code).into(),
             Self::IdempotencyConflict => "idempotency_conflict".into(),
             Self::AlreadyRevoked => "already_revoked".into(),
             Self::Internal(_) => "internal".into(),
@@ -90,6 +92,7 @@ impl ApiError {
             Self::InvalidQuery(d) => Some((*d).to_owned()),
             Self::TooLarge { limit } => Some(format!("at most {limit} bytes")),
             Self::BadMedia { message, .. } => Some(message.clone()),
+            Self::Challenge { message, .. } => Some((*message).to_owned()),
             _ => None,
         }
     }
@@ -104,7 +107,7 @@ impl ResponseError for ApiError {
             Self::OutOfOrder { .. } | Self::IdempotencyConflict | Self::AlreadyRevoked => StatusCode::CONFLICT,
             Self::MalformedBody(_) | Self::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::InvalidField(_) | Self::BadMedia { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidField(_) | Self::BadMedia { .. } | Self::Challenge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::document_check::{DocumentCheck, Severity};
 use super::face_match::FaceMatch;
+use super::liveness::Liveness;
 use crate::domain::verification::Decision;
 
 /// Thresholds the decision uses (from the settings).
@@ -30,9 +31,12 @@ impl Verdict {
 /// `face` and `document` are the stages' results, or the code of the input problem that
 /// stopped each. The document's findings weigh in by severity: any critical one rejects, any
 /// major one sends an otherwise approved verification to review; their codes are reasons.
+/// Liveness (when it ran): a failure rejects with its reasons; its review signals send an
+/// otherwise approved verification to review.
 pub fn decide(
     face: Result<&FaceMatch, &str>,
     document: Result<&DocumentCheck, &str>,
+    liveness: Option<Result<&Liveness, &str>>,
     policy: DecisionPolicy,
 ) -> Verdict {
     let face_verdict = decide_face(face, policy);
@@ -49,9 +53,26 @@ pub fn decide(
             reasons.push(code);
         }
     }
-    let decision = match (face_verdict.decision, severity) {
+    let mut decision = match (face_verdict.decision, severity) {
         (_, Some(Severity::Critical)) | (Decision::Reject, _) => Decision::Reject,
         (_, Some(Severity::Major)) | (Decision::Review, _) => Decision::Review,
+        (d, _) => d,
+    };
+    let (live_decision, live_reasons) = match liveness {
+        None => (Decision::Approve, Vec::new()),
+        Some(Err(code)) => (Decision::Reject, vec![code.to_owned()]),
+        Some(Ok(l)) if !l.passed => (Decision::Reject, l.reasons.iter().chain(&l.review).cloned().collect()),
+        Some(Ok(l)) if !l.review.is_empty() => (Decision::Review, l.review.clone()),
+        Some(Ok(_)) => (Decision::Approve, Vec::new()),
+    };
+    for code in live_reasons {
+        if !reasons.contains(&code) {
+            reasons.push(code);
+        }
+    }
+    decision = match (decision, live_decision) {
+        (Decision::Reject, _) | (_, Decision::Reject) => Decision::Reject,
+        (Decision::Review, _) | (_, Decision::Review) => Decision::Review,
         (d, _) => d,
     };
     Verdict { decision, reasons }

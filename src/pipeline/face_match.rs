@@ -106,6 +106,9 @@ pub struct FaceMatch {
     /// Per-frame analyses of the selfie, for later stages (not serialised).
     #[serde(skip)]
     pub frames: Vec<FrameAnalysis>,
+    /// The document portrait's embedding, for the liveness stage (not serialised).
+    #[serde(skip)]
+    pub document_embedding: Option<crate::domain::face::Embedding>,
 }
 
 /// Compares the face on `document` with the face in `selfie` (an image or a video). The
@@ -158,6 +161,7 @@ pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) 
         reasons: verdict.reasons,
         timings_ms: timings(&times, started.elapsed().as_secs_f64() * 1e3),
         frames,
+        document_embedding: document_face.embedding.clone(),
     })
 }
 

@@ -5,11 +5,14 @@
 //!    against the candidate's claims.
 //! 2. `face_match`: the document portrait (the largest face on the document) against the
 //!    selfie frames (quality gates included); its result records where the portrait was.
-//! 3. `decision`: approve / review / reject with reasons.
+//! 3. `liveness`: the selfie video against the session's challenge (in order), planar motion,
+//!    the same face throughout and as on the document, injection and replay signals.
+//! 4. `decision`: approve / review / reject with reasons.
 
 pub mod decision;
 pub mod document_check;
 pub mod face_match;
+pub mod liveness;
 
 use std::path::PathBuf;
 
@@ -21,6 +24,11 @@ use crate::engine::{Engine, EngineError};
 use decision::{DecisionPolicy, Verdict};
 use document_check::{ClaimedIdentity, DocumentCheck, DocumentPolicy};
 use face_match::{FaceMatch, FaceMatchError};
+use liveness::injection::CaptureReport;
+use liveness::observe::ObserveError;
+use liveness::{Liveness, LivenessInput};
+
+use crate::domain::challenge::Action;
 
 /// The decrypted inputs of one verification, as files (removed when dropped).
 pub struct CaseFiles {
@@ -36,6 +44,18 @@ pub struct CaseFacts {
     pub claims: ClaimedIdentity,
     pub today: time::Date,
     pub document_policy: DocumentPolicy,
+    pub liveness: LivenessFacts,
+}
+
+/// What the liveness stage checks the selfie against (read from storage by the worker).
+pub struct LivenessFacts {
+    /// No answered challenge fails the stage (`challenge_missing`); else it is skipped.
+    pub required: bool,
+    /// The answered challenge's steps and the browser's capture report.
+    pub challenge: Option<(Vec<Action>, CaptureReport)>,
+    pub selfie_bytes: Vec<u8>,
+    pub same_bytes: Vec<String>,
+    pub earlier: Vec<(String, Vec<u64>)>,
 }
 
 /// A stage that ran, or the input problem that stopped it.
@@ -51,6 +71,9 @@ pub enum StageOutcome<T> {
 pub struct StageResults {
     pub document: StageOutcome<DocumentCheck>,
     pub face_match: StageOutcome<FaceMatch>,
+    /// Absent when the deployment does not require liveness and no challenge was answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<StageOutcome<Liveness>>,
     pub decision: Verdict,
 }
 
@@ -83,10 +106,42 @@ pub fn run(
         Err(FaceMatchError::Engine(e)) => return Err(e),
         Err(e) => StageOutcome::Refused { code: e.code() },
     };
-    let mut results = StageResults { document, face_match: face, decision: decision::Verdict::pending() };
+    let liveness = liveness_stage(engine, case, &facts.liveness, &face, policy.match_threshold)?;
+    let mut results = StageResults { document, face_match: face, liveness, decision: decision::Verdict::pending() };
     results.decide(policy);
     tracing::info!(decision = ?results.decision.decision, "pipeline done");
     Ok(results)
+}
+
+fn liveness_stage(
+    engine: &Engine,
+    case: &CaseFiles,
+    facts: &LivenessFacts,
+    face: &StageOutcome<FaceMatch>,
+    threshold: f32,
+) -> Result<Option<StageOutcome<Liveness>>, EngineError> {
+    let Some((steps, capture)) = &facts.challenge else {
+        return Ok(facts.required.then(|| StageOutcome::Refused { code: "challenge_missing".to_owned() }));
+    };
+    let document_face = match face {
+        StageOutcome::Done(f) => f.document_embedding.as_ref(),
+        StageOutcome::Refused { .. } => None,
+    };
+    let input = LivenessInput {
+        steps,
+        capture,
+        bytes: &facts.selfie_bytes,
+        same_bytes: facts.same_bytes.clone(),
+        earlier: facts.earlier.clone(),
+        document_face,
+        face_threshold: threshold,
+    };
+    Ok(Some(match liveness::assess(engine, &case.selfie, &input) {
+        Ok(result) => StageOutcome::Done(result),
+        Err(ObserveError::Engine(e)) => return Err(e),
+        Err(ObserveError::NotVideo) => StageOutcome::Refused { code: "selfie_not_video".to_owned() },
+        Err(ObserveError::Media(e)) => StageOutcome::Refused { code: format!("selfie_{}", e.code()) },
+    }))
 }
 
 impl StageResults {
@@ -101,6 +156,10 @@ impl StageResults {
             StageOutcome::Done(d) => Ok(d),
             StageOutcome::Refused { code } => Err(code.as_str()),
         };
-        self.decision = decision::decide(face, document, policy);
+        let liveness = self.liveness.as_ref().map(|l| match l {
+            StageOutcome::Done(l) => Ok(l),
+            StageOutcome::Refused { code } => Err(code.as_str()),
+        });
+        self.decision = decision::decide(face, document, liveness, policy);
     }
 }

@@ -5,9 +5,11 @@ use std::io::Write;
 
 use super::policy;
 use crate::context::Context;
+use crate::domain::challenge::parse_actions;
 use crate::domain::claims::BirthDate;
 use crate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy, Finding, Severity};
-use crate::pipeline::{self, CaseFacts, CaseFiles};
+use crate::pipeline::liveness::injection::CaptureReport;
+use crate::pipeline::{self, CaseFacts, CaseFiles, LivenessFacts};
 use crate::storage::{NewDocument, VerificationRecord};
 
 /// Decrypts the media into owner-only temp files and runs the pipeline on the engine's
@@ -17,6 +19,8 @@ pub(super) async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pi
     let tmp = ctx.settings.storage.data_dir.join("tmp");
     std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
     let mut files = Vec::new();
+    let mut selfie_bytes = Vec::new();
+    let mut selfie_sha256 = String::new();
     for kind in ["document_front", "selfie", "document_back"] {
         let Some(record) = media.iter().find(|m| m.kind == kind) else {
             if kind == "document_back" {
@@ -32,6 +36,10 @@ pub(super) async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pi
         let mut file = tempfile::NamedTempFile::new_in(&tmp).map_err(|e| e.to_string())?;
         file.write_all(&bytes).map_err(|e| e.to_string())?;
         files.push(file);
+        if kind == "selfie" {
+            selfie_bytes = bytes.to_vec();
+            selfie_sha256.clone_from(&record.sha256);
+        }
     }
     let mut files = files.into_iter();
     let (Some(document), Some(selfie)) = (files.next(), files.next()) else {
@@ -45,17 +53,53 @@ pub(super) async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pi
         selfie: selfie.path().to_path_buf(),
     };
     let policy = policy(ctx);
-    let facts = case_facts(ctx, verification).await?;
+    let mut facts = case_facts(ctx, verification).await?;
+    facts.liveness = liveness_facts(ctx, verification, &selfie_sha256, selfie_bytes).await?;
     let engine = ctx.engine.clone();
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
+    let results = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         let results = pipeline::run(&engine, &case, &facts, policy).map_err(|e| crate::telemetry::error_chain(&e));
         drop((document, selfie, back));
         results
     })
     .await
-    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())??;
+    if let Some(pipeline::StageOutcome::Done(live)) = &results.liveness {
+        ctx.store
+            .put_fingerprint(verification, &live.fingerprint, ctx.clock.now())
+            .await
+            .map_err(|e| crate::telemetry::error_chain(&e))?;
+    }
+    Ok(results)
+}
+
+/// How many earlier selfie fingerprints a new selfie is compared with.
+const FINGERPRINTS_COMPARED: i64 = 10_000;
+
+/// The answered challenge, the capture report and what earlier selfies looked like.
+async fn liveness_facts(
+    ctx: &Context,
+    verification: &str,
+    sha256: &str,
+    selfie_bytes: Vec<u8>,
+) -> Result<LivenessFacts, String> {
+    let fail = |e: crate::storage::StorageError| crate::telemetry::error_chain(&e);
+    let challenge = match ctx.store.selfie_capture(verification).await.map_err(fail)? {
+        Some((steps, report)) => {
+            let steps = parse_actions(&steps).map_err(|e| e.to_string())?;
+            let report: CaptureReport = serde_json::from_str(&report).unwrap_or_default();
+            Some((steps, report))
+        }
+        None => None,
+    };
+    Ok(LivenessFacts {
+        required: ctx.settings.liveness.required,
+        challenge,
+        selfie_bytes,
+        same_bytes: ctx.store.selfie_bytes_seen(sha256, verification).await.map_err(fail)?,
+        earlier: ctx.store.recent_fingerprints(verification, FINGERPRINTS_COMPARED).await.map_err(fail)?,
+    })
 }
 
 /// The verification a job is about (an error string when it cannot be read or is gone).
@@ -86,6 +130,13 @@ async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, S
             min_age: d.min_age,
             name_mismatch: d.name_mismatch,
             name_match: d.name_match,
+        },
+        liveness: LivenessFacts {
+            required: ctx.settings.liveness.required,
+            challenge: None,
+            selfie_bytes: Vec::new(),
+            same_bytes: Vec::new(),
+            earlier: Vec::new(),
         },
     })
 }

@@ -167,6 +167,9 @@ pub async fn spawn_app_clocked(
     };
     settings.jobs.poll_millis = 50;
     settings.jobs.backoff_seconds = 1;
+    // Most suites test the other stages with plain clips; tests/api/liveness.rs and the
+    // browser test turn liveness back on (the shipped default).
+    settings.liveness.required = false;
     tweak(&mut settings);
     let workers = settings.jobs.workers;
     let ctx = Context::with_engine(settings, clock, engine()).await.unwrap();

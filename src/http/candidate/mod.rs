@@ -1,5 +1,6 @@
 //! The candidate's API, authenticated by the link token alone. Every step answers with
 //! the next token: the one presented is spent.
 
+pub mod challenge;
 pub mod session;
 mod upload;

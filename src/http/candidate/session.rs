@@ -12,6 +12,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::verification::{Status, Step};
 use crate::http::auth::Candidate;
 use crate::http::problem::ApiError;
+use crate::pipeline::liveness::injection::CaptureReport;
 use crate::storage::{MediaRecord, StepChange};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -171,8 +172,28 @@ pub async fn document(
     upload(&ctx, &candidate, kind, Step::UploadDocument, bytes, Expect::Image).await
 }
 
-/// Upload the selfie video (WebM, MP4, MOV) or image.
-#[utoipa::path(put, path = "/v1/candidate/selfie", tag = "candidate",
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SelfieQuery {
+    /// The challenge this video answers (from `POST /v1/candidate/challenge`). Required unless
+    /// the deployment turned liveness off.
+    pub challenge_id: Option<String>,
+}
+
+/// The `Idgate-Capture` header: what the browser saw while recording (JSON, at most 2 KiB).
+fn capture_report(req: &HttpRequest) -> Result<CaptureReport, ApiError> {
+    let Some(value) = req.headers().get("Idgate-Capture") else { return Ok(CaptureReport::default()) };
+    let bad =
+        || ApiError::MalformedBody("the Idgate-Capture header is not a capture report (JSON, at most 2 KiB)".into());
+    if value.len() > 2048 {
+        return Err(bad());
+    }
+    serde_json::from_slice(value.as_bytes()).map_err(|_| bad())
+}
+
+/// Upload the selfie video (WebM, MP4, MOV), answering the session's liveness challenge.
+#[utoipa::path(put, path = "/v1/candidate/selfie", tag = "candidate", params(SelfieQuery,
+        ("Idgate-Capture" = Option<String>, Header, description = "JSON capture report: camera_label, frames, interval_mean_ms, interval_stddev_ms")),
     request_body(content = Vec<u8>, content_type = "video/webm"),
     responses((status = 200, body = StepDone), (status = 401, body = crate::http::problem::Problem),
         (status = 409, body = crate::http::problem::Problem), (status = 413, body = crate::http::problem::Problem),
@@ -182,12 +203,31 @@ pub async fn document(
 pub async fn selfie(
     ctx: web::Data<Context>,
     candidate: Candidate,
+    query: web::Query<SelfieQuery>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     transition(&candidate, Step::UploadSelfie)?;
+    let report = capture_report(&req)?;
+    let challenge = match (&query.challenge_id, ctx.settings.liveness.required) {
+        (None, false) => None,
+        (id, _) => Some(super::challenge::usable(&ctx, &candidate, id.as_deref()).await?),
+    };
     let bytes = read_limited(&req, payload, ctx.settings.uploads.max_selfie_bytes).await?;
-    upload(&ctx, &candidate, "selfie", Step::UploadSelfie, bytes, Expect::Selfie).await
+    let response = upload(&ctx, &candidate, "selfie", Step::UploadSelfie, bytes, Expect::Selfie).await?;
+    if let Some(challenge) = challenge {
+        let report = serde_json::to_string(&report).unwrap_or_default();
+        let answered = ctx
+            .store
+            .answer_challenge(&challenge, &candidate.verification.id, &report, ctx.clock.now())
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        if !answered {
+            // Raced by a newer challenge: the pipeline finds no answered challenge and rejects.
+            tracing::warn!(verification = %candidate.verification.id, "challenge spent before the selfie was bound");
+        }
+    }
+    Ok(response)
 }
 
 /// Submit: the checks run in the background; poll the session (or wait for the webhook).

@@ -1,0 +1,155 @@
+//! Liveness: was the selfie video a live person, present in this session, doing what the
+//! session's challenge asked, and the same person throughout (and as on the document)?
+//!
+//! One module per check, each turning the observations into a typed result:
+//! - `observe`: the per-frame measurements (faces, mesh, pose, blendshapes, embeddings);
+//! - `pose`: head pose from the mesh (solvePnP against a generic 3D face);
+//! - `challenge`: each requested action, in order, within its window;
+//! - `planarity`: does the landmark motion fit one plane (a print or a screen)?
+//! - `consistency`: one face, the same face throughout, the document's face;
+//! - `injection`: virtual cameras, machine timing, editing tools, replays.
+//!
+//! Policy: a failed challenge, planar motion, a face that changes, a face unlike the
+//! document's or the same bytes as another verification's selfie fail liveness (reject).
+//! A second face, a near-duplicate of another selfie, a virtual camera, odd frame timing or
+//! an editing tool's metadata send the case to a person (review). The passive anti-spoof
+//! score is recorded and never decides (AUC 0.85 on prints; it calls most photos spoof).
+
+pub mod challenge;
+pub mod consistency;
+pub mod injection;
+pub mod observe;
+pub mod planarity;
+pub mod pose;
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+use tracing::instrument;
+
+use crate::domain::challenge::Action;
+use crate::domain::face::Embedding;
+use crate::engine::Engine;
+use challenge::{ChallengeResult, ChallengeThresholds};
+use consistency::Consistency;
+use injection::{CaptureReport, Signal};
+use observe::{ObserveError, ObserveSettings};
+use planarity::{Planarity, PlanarityThresholds};
+
+/// What the stage needs besides the video.
+pub struct LivenessInput<'a> {
+    pub steps: &'a [Action],
+    pub capture: &'a CaptureReport,
+    /// The selfie's bytes (container metadata).
+    pub bytes: &'a [u8],
+    /// Other verifications whose selfie has the same sha256.
+    pub same_bytes: Vec<String>,
+    /// Other verifications' selfie fingerprints.
+    pub earlier: Vec<(String, Vec<u64>)>,
+    pub document_face: Option<&'a Embedding>,
+    pub face_threshold: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Passive {
+    pub frames: usize,
+    pub mean: Option<f32>,
+    pub max: Option<f32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Liveness {
+    pub passed: bool,
+    /// Failures: the case is rejected.
+    pub reasons: Vec<String>,
+    /// Signals for a person to look at (codes of `signals` and of second faces).
+    pub review: Vec<String>,
+    pub challenge: ChallengeResult,
+    pub planarity: Planarity,
+    pub consistency: Consistency,
+    pub passive: Passive,
+    pub signals: Vec<Signal>,
+    pub frames_decoded: usize,
+    pub frames_analysed: usize,
+    pub elapsed_ms: f64,
+    /// Perceptual fingerprint of this video, to store for later replay checks.
+    #[serde(skip)]
+    pub fingerprint: Vec<u64>,
+}
+
+#[instrument(name = "stage", skip_all, fields(stage = "liveness"))]
+pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Result<Liveness, ObserveError> {
+    let started = Instant::now();
+    let observed = observe::observe(engine, selfie, ObserveSettings::default())?;
+    let frames = &observed.frames;
+    let challenge = challenge::verify(frames, input.steps, &ChallengeThresholds::default());
+    let planarity =
+        planarity::assess(frames, &PlanarityThresholds::default()).map_err(crate::engine::EngineError::OpenCv)?;
+    let consistency = consistency::assess(frames, input.document_face, input.face_threshold);
+    let spoof: Vec<f32> = frames.iter().filter_map(|o| o.face.as_ref()?.spoof).collect();
+    let passive = Passive {
+        frames: spoof.len(),
+        mean: (!spoof.is_empty()).then(|| spoof.iter().sum::<f32>() / spoof.len() as f32),
+        max: spoof.iter().copied().max_by(f32::total_cmp),
+    };
+    let fingerprint = injection::fingerprint(&frames.iter().map(|o| o.dhash).collect::<Vec<_>>());
+
+    let mut reasons = challenge.reasons.clone();
+    let mut signals: Vec<Signal> = Vec::new();
+    if frames.iter().all(|o| o.face.is_none()) {
+        reasons.push("liveness_no_single_face".to_owned());
+    }
+    if planarity.planar {
+        reasons.push("liveness_planar_motion".to_owned());
+    }
+    for (first, last) in &consistency.changed {
+        reasons.push(format!("liveness_face_changed_frames_{first}_{last}"));
+    }
+    for (first, last) in &consistency.unlike_document {
+        reasons.push(format!("liveness_unlike_document_frames_{first}_{last}"));
+    }
+    if !input.same_bytes.is_empty() {
+        reasons.push("selfie_replayed".to_owned());
+        signals.push(Signal {
+            code: "selfie_replayed",
+            evidence: serde_json::json!({ "verifications": input.same_bytes }),
+        });
+    }
+    let near: Vec<serde_json::Value> = input
+        .earlier
+        .iter()
+        .map(|(id, theirs)| (id, injection::near_duplicate_share(&fingerprint, theirs)))
+        .filter(|(_, share)| *share >= 0.5)
+        .map(|(id, share)| serde_json::json!({ "verification": id, "matching_frames": share }))
+        .collect();
+    if !near.is_empty() && input.same_bytes.is_empty() {
+        signals.push(Signal { code: "selfie_near_duplicate", evidence: serde_json::json!({ "matches": near }) });
+    }
+    if let Some((first, last)) = consistency.extra_faces.first() {
+        signals.push(Signal {
+            code: "second_face",
+            evidence: serde_json::json!({ "frames": [first, last], "ranges": consistency.extra_faces.len() }),
+        });
+    }
+    signals.extend(injection::virtual_camera(input.capture));
+    signals.extend(injection::frame_timing(input.capture, observed.video.fps));
+    signals.extend(injection::editing_metadata(input.bytes));
+    let review: Vec<String> =
+        signals.iter().filter(|s| s.code != "selfie_replayed").map(|s| s.code.to_owned()).collect();
+    tracing::info!(passed = reasons.is_empty(), reasons = reasons.len(), signals = signals.len(), "liveness done");
+    Ok(Liveness {
+        passed: reasons.is_empty(),
+        reasons,
+        review,
+        challenge,
+        planarity,
+        consistency,
+        passive,
+        signals,
+        frames_decoded: observed.video.decoded,
+        frames_analysed: frames.len(),
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        fingerprint,
+    })
+}

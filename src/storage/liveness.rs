@@ -1,0 +1,143 @@
+//! Liveness challenges, the capture each selfie answers with, and selfie fingerprints.
+
+use sqlx::Row;
+
+use super::{StorageError, Store};
+use crate::domain::time::Timestamp;
+
+/// An issued challenge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChallengeRecord {
+    pub id: String,
+    pub verification_id: String,
+    /// Comma-separated actions.
+    pub steps: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+impl Store {
+    /// Issues a challenge, voiding any earlier unanswered one of the same verification.
+    pub async fn issue_challenge(&self, record: &ChallengeRecord, now: Timestamp) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let void = self.sql("UPDATE challenges SET used_at = ? WHERE verification_id = ? AND used_at IS NULL");
+        sqlx::query(&void).bind(now.millis()).bind(&record.verification_id).execute(&mut *tx).await?;
+        let q = self.sql(
+            "INSERT INTO challenges (id, verification_id, steps, issued_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, NULL)",
+        );
+        sqlx::query(&q)
+            .bind(&record.id)
+            .bind(&record.verification_id)
+            .bind(&record.steps)
+            .bind(now.millis())
+            .bind(record.expires_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn challenge(&self, id: &str) -> Result<Option<ChallengeRecord>, StorageError> {
+        let q = self.sql("SELECT id, verification_id, steps, expires_at, used_at FROM challenges WHERE id = ?");
+        let row = sqlx::query(&q).bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| {
+            Ok(ChallengeRecord {
+                id: r.try_get(0)?,
+                verification_id: r.try_get(1)?,
+                steps: r.try_get(2)?,
+                expires_at: r.try_get(3)?,
+                used_at: r.try_get(4)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Spends the challenge for this verification's selfie and records the capture report.
+    /// False when the challenge was already used, voided or expired meanwhile.
+    pub async fn answer_challenge(
+        &self,
+        challenge: &str,
+        verification: &str,
+        report: &str,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let spend = self.sql(
+            "UPDATE challenges SET used_at = ? WHERE id = ? AND verification_id = ? AND used_at IS NULL AND expires_at > ?",
+        );
+        let spent = sqlx::query(&spend)
+            .bind(now.millis())
+            .bind(challenge)
+            .bind(verification)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if spent != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let drop_old = self.sql("DELETE FROM selfie_captures WHERE verification_id = ?");
+        sqlx::query(&drop_old).bind(verification).execute(&mut *tx).await?;
+        let q = self
+            .sql("INSERT INTO selfie_captures (verification_id, challenge_id, report, created_at) VALUES (?, ?, ?, ?)");
+        sqlx::query(&q).bind(verification).bind(challenge).bind(report).bind(now.millis()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The answered challenge's steps and the capture report of a verification's selfie.
+    pub async fn selfie_capture(&self, verification: &str) -> Result<Option<(String, String)>, StorageError> {
+        let q = self.sql(
+            "SELECT c.steps, s.report FROM selfie_captures s JOIN challenges c ON c.id = s.challenge_id \
+             WHERE s.verification_id = ? AND c.verification_id = s.verification_id",
+        );
+        let row = sqlx::query(&q).bind(verification).fetch_optional(&self.pool).await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    /// Other verifications whose selfie has exactly these bytes.
+    pub async fn selfie_bytes_seen(&self, sha256: &str, verification: &str) -> Result<Vec<String>, StorageError> {
+        let q = self.sql(
+            "SELECT verification_id FROM media WHERE kind = 'selfie' AND sha256 = ? AND verification_id <> ? \
+             ORDER BY verification_id LIMIT 20",
+        );
+        let rows = sqlx::query(&q).bind(sha256).bind(verification).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// The most recent `limit` selfie fingerprints of other verifications.
+    pub async fn recent_fingerprints(
+        &self,
+        verification: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, Vec<u64>)>, StorageError> {
+        let q = self.sql(
+            "SELECT verification_id, hashes FROM selfie_fingerprints WHERE verification_id <> ? \
+             ORDER BY created_at DESC LIMIT ?",
+        );
+        let rows = sqlx::query(&q).bind(verification).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let hashes: String = r.try_get(1)?;
+                let parsed = hashes.split(',').filter_map(|h| u64::from_str_radix(h, 16).ok()).collect();
+                Ok((r.try_get(0)?, parsed))
+            })
+            .collect()
+    }
+
+    pub async fn put_fingerprint(
+        &self,
+        verification: &str,
+        hashes: &[u64],
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        let text = hashes.iter().map(|h| format!("{h:016x}")).collect::<Vec<_>>().join(",");
+        let q = self.sql(
+            "INSERT INTO selfie_fingerprints (verification_id, hashes, created_at) VALUES (?, ?, ?) \
+             ON CONFLICT (verification_id) DO UPDATE SET hashes = excluded.hashes",
+        );
+        sqlx::query(&q).bind(verification).bind(text).bind(now.millis()).execute(&self.pool).await?;
+        Ok(())
+    }
+}
