@@ -42,7 +42,7 @@ pub fn fixture_mrz() -> Vec<String> {
     })
 }
 
-fn id_card(photo: &Path) -> Vec<u8> {
+pub fn id_card(photo: &Path) -> Vec<u8> {
     let mut card = solid(900, 700, [215.0, 230.0, 240.0]);
     let portrait = imgcodecs::imread(photo.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
     let scale = (260.0 / portrait.cols() as f64).min(330.0 / portrait.rows() as f64);

@@ -30,6 +30,7 @@ mod engine;
 mod fixtures;
 mod health;
 mod helpers;
+mod liveness;
 mod processes;
 mod real_faces;
 mod service_flow;

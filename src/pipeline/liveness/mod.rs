@@ -9,9 +9,9 @@
 //! - `consistency`: one face, the same face throughout, the document's face;
 //! - `injection`: virtual cameras, machine timing, editing tools, replays.
 //!
-//! Policy: a failed challenge, planar motion, a face that changes, a face unlike the
+//! Policy: a failed challenge, planar motion during a head turn, a face that changes, a face unlike the
 //! document's or the same bytes as another verification's selfie fail liveness (reject).
-//! A second face, a near-duplicate of another selfie, a virtual camera, odd frame timing or
+//! Planar motion without a turn, a second face, a near-duplicate of another selfie, a virtual camera, odd frame timing or
 //! an editing tool's metadata send the case to a person (review). The passive anti-spoof
 //! score is recorded and never decides (AUC 0.85 on prints; it calls most photos spoof).
 
@@ -78,6 +78,19 @@ pub struct Liveness {
     pub fingerprint: Vec<u64>,
 }
 
+/// Yaw range (degrees) above which planar landmark motion rejects outright.
+const PLANAR_REJECT_YAW: f32 = 15.0;
+
+fn yaw_spread(frames: &[observe::Observation]) -> f32 {
+    let yaws: Vec<f32> = frames
+        .iter()
+        .filter_map(|o| o.face.as_ref()?.pose.filter(|p| p.roll.abs() <= 90.0 && p.yaw.abs() <= 90.0).map(|p| p.yaw))
+        .collect();
+    let max = yaws.iter().copied().fold(f32::MIN, f32::max);
+    let min = yaws.iter().copied().fold(f32::MAX, f32::min);
+    if yaws.is_empty() { 0.0 } else { max - min }
+}
+
 #[instrument(name = "stage", skip_all, fields(stage = "liveness"))]
 pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Result<Liveness, ObserveError> {
     let started = Instant::now();
@@ -100,8 +113,16 @@ pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Resu
     if frames.iter().all(|o| o.face.is_none()) {
         reasons.push("liveness_no_single_face".to_owned());
     }
-    if planarity.planar {
+    // Planar motion while the pose shows a real turn is a flat face turned: reject. Planar
+    // motion alone (mesh noise limits it) goes to a person.
+    let yaw_spread = yaw_spread(frames);
+    if planarity.planar && yaw_spread >= PLANAR_REJECT_YAW {
         reasons.push("liveness_planar_motion".to_owned());
+    } else if planarity.planar {
+        signals.push(Signal {
+            code: "planar_motion",
+            evidence: serde_json::json!({ "ratio": planarity.ratio, "residual": planarity.residual, "yaw_spread": yaw_spread }),
+        });
     }
     for (first, last) in &consistency.changed {
         reasons.push(format!("liveness_face_changed_frames_{first}_{last}"));

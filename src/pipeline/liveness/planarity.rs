@@ -2,12 +2,18 @@
 //! explain; a photo or a screen held up to the camera moves as a plane, so one homography
 //! maps its landmarks from any frame to any other.
 //!
-//! Between the two single-face frames whose yaw differs most (and at least `min_yaw_spread`),
-//! a least-squares homography is fitted to rigid mesh points (brow, eye corners, nose,
-//! cheeks, temples, chin; not the mouth or eyelids, which move on their own). The residual is
-//! the RMS distance between the mapped and the observed points, divided by the distance
-//! between the outer eye corners. Below `planar_below` the motion is planar: a presentation
-//! attack signal. With too little head motion the signal is not measured.
+//! Between the first single-face frame and each later one, the landmark motion is fitted
+//! twice on rigid mesh points (brow, eye corners, nose, cheeks, temples, chin; not the mouth
+//! or eyelids): by an affine map and by a homography. Residuals are RMS distances over the
+//! distance between the outer eye corners. The pair whose motion an affine map explains
+//! least is kept. If it moved enough (`min_motion`), it is planar when the homography leaves
+//! no more than landmark noise (`noise_floor`) and explains clearly more than the affine map
+//! (`planar_ratio`): a turning head leaves a homography residual close to the affine one
+//! (ratio about 1; 0.96 on the Carphone clip), a print turning ±25° leaves noise (0.01 of the
+//! eye distance, ratio 0.65). With too little motion (a still face) it is not measured.
+//!
+//! Mesh noise (about 0.01 of the eye distance) limits this: a print moves almost affinely at
+//! arm's length, so the signal is reliable only together with the head pose (see `mod.rs`).
 
 use opencv::calib3d;
 use opencv::core::{Point2f, Vector};
@@ -25,23 +31,27 @@ const RIGID: [usize; 36] = [
 
 #[derive(Debug, Clone, Copy)]
 pub struct PlanarityThresholds {
-    pub min_yaw_spread: f32,
-    pub planar_below: f32,
+    pub min_motion: f32,
+    pub noise_floor: f32,
+    pub planar_ratio: f32,
 }
 
 impl Default for PlanarityThresholds {
     fn default() -> Self {
-        Self { min_yaw_spread: 12.0, planar_below: 0.02 }
+        Self { min_motion: 0.012, noise_floor: 0.02, planar_ratio: 0.8 }
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Planarity {
-    /// False when the head did not turn enough to tell.
+    /// False when the face did not move enough to tell.
     pub measured: bool,
-    /// RMS homography residual over the inter-ocular distance.
+    /// Non-affine motion of the kept pair (RMS affine residual over the eye distance).
+    pub motion: Option<f32>,
+    /// RMS homography residual of the same pair over the eye distance.
     pub residual: Option<f32>,
-    pub yaw_spread: Option<f32>,
+    /// residual / motion.
+    pub ratio: Option<f32>,
     pub frames: Option<(usize, usize)>,
     /// The landmark motion fits one plane: a print or a screen.
     pub planar: bool,
@@ -79,32 +89,83 @@ fn eye_distance(face: &FaceTrack) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
 }
 
-pub fn assess(frames: &[Observation], t: &PlanarityThresholds) -> Result<Planarity, opencv::Error> {
-    let posed: Vec<(usize, &FaceTrack, f32)> = frames
-        .iter()
-        .filter_map(|o| {
-            let f = o.face.as_ref()?;
-            let yaw = f.pose.filter(|p| p.roll.abs() <= 90.0 && p.yaw.abs() <= 90.0)?.yaw;
-            Some((o.frame_index, f, yaw))
-        })
-        .collect();
-    let min = posed.iter().min_by(|a, b| a.2.total_cmp(&b.2));
-    let max = posed.iter().max_by(|a, b| a.2.total_cmp(&b.2));
-    let unmeasured =
-        |spread| Planarity { measured: false, residual: None, yaw_spread: spread, frames: None, planar: false };
-    let (Some(lo), Some(hi)) = (min, max) else { return Ok(unmeasured(None)) };
-    let spread = hi.2 - lo.2;
-    if spread < t.min_yaw_spread {
-        return Ok(unmeasured(Some(spread)));
+/// The RMS residual of the least-squares affine map from `a` to `b`, over `scale`.
+pub fn affine_residual(a: &Vector<Point2f>, b: &Vector<Point2f>, scale: f32) -> Option<f32> {
+    // Normal equations: the same 3×3 matrix for x' and y'.
+    let mut m = [[0.0f64; 3]; 3];
+    let (mut rx, mut ry) = ([0.0f64; 3], [0.0f64; 3]);
+    for (p, q) in a.iter().zip(b.iter()) {
+        let v = [f64::from(p.x), f64::from(p.y), 1.0];
+        for (i, vi) in v.iter().enumerate() {
+            for (j, vj) in v.iter().enumerate() {
+                m[i][j] += vi * vj;
+            }
+            rx[i] += vi * f64::from(q.x);
+            ry[i] += vi * f64::from(q.y);
+        }
     }
-    let scale = (eye_distance(lo.1) + eye_distance(hi.1)) / 2.0;
-    let residual = homography_residual(&points(lo.1), &points(hi.1), scale)?;
+    let (cx, cy) = (solve3(m, rx)?, solve3(m, ry)?);
+    let sum: f64 = a
+        .iter()
+        .zip(b.iter())
+        .map(|(p, q)| {
+            let (x, y) = (f64::from(p.x), f64::from(p.y));
+            (cx[0] * x + cx[1] * y + cx[2] - f64::from(q.x)).powi(2)
+                + (cy[0] * x + cy[1] * y + cy[2] - f64::from(q.y)).powi(2)
+        })
+        .sum();
+    (scale > 0.0).then(|| ((sum / a.len().max(1) as f64).sqrt() / f64::from(scale)) as f32)
+}
+
+/// Cramer's rule; `None` for a singular system.
+fn solve3(m: [[f64; 3]; 3], r: [f64; 3]) -> Option<[f64; 3]> {
+    let det = |m: [[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let d = det(m);
+    if d.abs() < 1e-9 {
+        return None;
+    }
+    let column = |c: usize| {
+        let mut k = m;
+        for (row, value) in k.iter_mut().zip(r) {
+            row[c] = value;
+        }
+        det(k) / d
+    };
+    Some([column(0), column(1), column(2)])
+}
+
+pub fn assess(frames: &[Observation], t: &PlanarityThresholds) -> Result<Planarity, opencv::Error> {
+    let faces: Vec<(usize, &FaceTrack)> =
+        frames.iter().filter_map(|o| Some((o.frame_index, o.face.as_ref()?))).collect();
+    let unmeasured =
+        |motion| Planarity { measured: false, motion, residual: None, ratio: None, frames: None, planar: false };
+    let Some(&(first_index, first)) = faces.first() else { return Ok(unmeasured(None)) };
+    let reference = points(first);
+    let best = faces
+        .iter()
+        .skip(1)
+        .filter_map(|&(index, face)| {
+            let scale = (eye_distance(first) + eye_distance(face)) / 2.0;
+            let motion = affine_residual(&reference, &points(face), scale)?;
+            Some((index, face, scale, motion))
+        })
+        .max_by(|a, b| a.3.total_cmp(&b.3));
+    let Some((index, face, scale, motion)) = best else { return Ok(unmeasured(None)) };
+    if motion < t.min_motion {
+        return Ok(unmeasured(Some(motion)));
+    }
+    let residual = homography_residual(&reference, &points(face), scale)?;
+    let ratio = residual.map(|r| r / motion);
     Ok(Planarity {
-        measured: residual.is_some(),
+        measured: ratio.is_some(),
+        motion: Some(motion),
         residual,
-        yaw_spread: Some(spread),
-        frames: Some((lo.0.min(hi.0), lo.0.max(hi.0))),
-        planar: residual.is_some_and(|r| r < t.planar_below),
+        ratio,
+        frames: Some((first_index, index)),
+        planar: residual.is_some_and(|r| r < t.noise_floor) && ratio.is_some_and(|r| r < t.planar_ratio),
     })
 }
 

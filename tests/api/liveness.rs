@@ -1,0 +1,235 @@
+//! Liveness over HTTP, with liveness required (the shipped default), on real clips:
+//! - the Carphone clip (a real talking head) with a challenge fixed to what it really does
+//!   (turn right at ~1.0 s, blink at ~1.4 s, turn left at ~2.8 s) passes the challenge;
+//! - the same clip against a challenge it does not perform (smile) is rejected, naming the step;
+//! - the same bytes in another session are `selfie_replayed`; a re-encode is a near duplicate;
+//! - a print attack made honestly from a real photo (the photo on a plane turning ±25° and
+//!   drifting, as a hand-held print) moves as a plane, shows no head turn, and is rejected;
+//! - challenge misuse (none, another session's, spent) is refused with problem+json.
+
+use std::path::{Path, PathBuf};
+
+use opencv::core::{Mat, Point2f, Scalar, Size, Vector};
+use opencv::prelude::*;
+use opencv::{imgcodecs, imgproc};
+use reqwest::Method;
+
+use crate::fixtures::id_card;
+use crate::helpers::{Db, TestApp, ffmpeg, idgate, shared_data, spawn_app_with};
+
+const CARPHONE_DOES: &str = "turn_right,blink,turn_left";
+
+/// The card around a Carphone frame (the clip's person), and the clip itself.
+fn carphone_case(dir: &Path) -> Option<(Vec<u8>, Vec<u8>)> {
+    let clip = shared_data("video/carphone_pristine.mp4")?;
+    let frame = dir.join("carphone-frame.png");
+    ffmpeg(&[
+        "-i",
+        clip.to_str().unwrap(),
+        "-vf",
+        "select=eq(n\\,10),scale=352:288",
+        "-frames:v",
+        "1",
+        frame.to_str().unwrap(),
+    ]);
+    Some((id_card(&frame), std::fs::read(&clip).unwrap()))
+}
+
+/// A hand-held print: `photo` on a plane that turns about its vertical axis (±25°) and
+/// drifts, seen by a pinhole camera; 4 s at 15 fps, VP8 WebM.
+pub fn print_attack(photo: &Path, out: &Path) -> PathBuf {
+    let image = imgcodecs::imread(photo.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+    let (w, h) = (image.cols() as f32, image.rows() as f32);
+    let frames = out.with_extension("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    let (cw, ch) = (640.0f32, 480.0f32);
+    let f = 700.0f32;
+    let depth = 900.0f32;
+    for i in 0..60 {
+        let t = i as f32 / 60.0;
+        let angle = (25.0f32 * (t * std::f32::consts::TAU).sin()).to_radians();
+        let drift = 20.0 * (t * std::f32::consts::PI).sin();
+        let scale = 300.0 / w.max(h);
+        let project = |x: f32, y: f32| {
+            let (x, y) = ((x - w / 2.0) * scale, (y - h / 2.0) * scale);
+            let (xr, zr) = (x * angle.cos(), depth + x * angle.sin());
+            Point2f::new(cw / 2.0 + drift + f * xr / zr, ch / 2.0 + f * y / zr)
+        };
+        let src: Vector<Point2f> =
+            [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)].iter().map(|&(x, y)| Point2f::new(x, y)).collect();
+        let dst: Vector<Point2f> =
+            [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)].iter().map(|&(x, y)| project(x, y)).collect();
+        let m = imgproc::get_perspective_transform(&src, &dst, opencv::core::DECOMP_LU).unwrap();
+        let mut frame = Mat::default();
+        imgproc::warp_perspective(
+            &image,
+            &mut frame,
+            &m,
+            Size::new(cw as i32, ch as i32),
+            imgproc::INTER_LINEAR,
+            opencv::core::BORDER_CONSTANT,
+            Scalar::new(60.0, 70.0, 80.0, 0.0),
+        )
+        .unwrap();
+        imgcodecs::imwrite(frames.join(format!("{i:03}.png")).to_str().unwrap(), &frame, &Vector::new()).unwrap();
+    }
+    let pattern = frames.join("%03d.png");
+    ffmpeg(&[
+        "-framerate",
+        "15",
+        "-i",
+        pattern.to_str().unwrap(),
+        "-c:v",
+        "libvpx",
+        "-b:v",
+        "1M",
+        out.to_str().unwrap(),
+    ]);
+    out.to_path_buf()
+}
+
+/// Consent, document, challenge; returns (verification id, token, challenge id).
+async fn up_to_selfie(app: &TestApp, external_id: &str, document: &[u8]) -> (String, String, String) {
+    let (id, token) = app.created(external_id).await;
+    let (_, body) = app.consent(&token).await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, body) = app.step(Method::PUT, "/v1/candidate/document/front", &token, Some(document.to_vec())).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, challenge) = app.step(Method::POST, "/v1/candidate/challenge", &token, None).await;
+    assert_eq!(status, 200, "{challenge}");
+    (id, token, challenge["challenge_id"].as_str().unwrap().to_owned())
+}
+
+async fn send_selfie(app: &TestApp, token: &str, challenge: &str, selfie: &[u8]) -> (u16, serde_json::Value) {
+    let capture = r#"{"camera_label":"Integrated Camera (04f2:b6d9)","frames":118,"interval_mean_ms":33.4,"interval_stddev_ms":2.9}"#;
+    let resp = app
+        .http
+        .put(app.url(&format!("/v1/candidate/selfie?challenge_id={challenge}")))
+        .bearer_auth(token)
+        .header("Idgate-Capture", capture)
+        .body(selfie.to_vec())
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap_or_default())
+}
+
+async fn finish(app: &TestApp, id: &str, token: &str, challenge: &str, selfie: &[u8]) -> serde_json::Value {
+    let (status, body) = send_selfie(app, token, challenge, selfie).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, _) = app.step(Method::POST, "/v1/candidate/submit", &token, None).await;
+    assert_eq!(status, 200);
+    app.wait_final(id).await
+}
+
+async fn challenge_replay_and_print_attack(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((document, clip)) = carphone_case(dir.path()) else { return };
+    let Some(app) = spawn_app_with(db, |s| {
+        s.liveness.required = true;
+        s.liveness.fixed_challenge = Some(CARPHONE_DOES.into());
+    })
+    .await
+    else {
+        return;
+    };
+
+    // The clip does what the challenge asks: the challenge stage passes, every step is named.
+    let (id, token, challenge) = up_to_selfie(&app, "live-1", &document).await;
+    let done = finish(&app, &id, &token, &challenge, &clip).await;
+    let live = &done["results"]["liveness"];
+    assert_eq!(live["outcome"], "done", "{done}");
+    assert_eq!(live["challenge"]["passed"], true, "{live}");
+    let steps: Vec<&str> =
+        live["challenge"]["steps"].as_array().unwrap().iter().map(|s| s["outcome"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["done", "done", "done"]);
+    assert_eq!(live["planarity"]["planar"], false, "{live}");
+    assert!(live["planarity"]["ratio"].as_f64().unwrap() > 0.6, "{live}");
+    assert_eq!(live["passed"], true, "{live}");
+    // The shared clip was written by ffmpeg: the editing-tool signal sends it to a person.
+    assert_eq!(live["review"], serde_json::json!(["editing_tool_metadata"]), "{live}");
+    assert_eq!(done["status"], "review", "{done}");
+
+    // The same bytes answering another session's challenge: replay.
+    let (id, token, challenge) = up_to_selfie(&app, "live-2", &document).await;
+    let done = finish(&app, &id, &token, &challenge, &clip).await;
+    assert_eq!(done["status"], "rejected");
+    let reasons = done["reasons"].as_array().unwrap();
+    assert!(reasons.contains(&"selfie_replayed".into()), "{done}");
+
+    // A print attack from a real photo: a plane, whatever the challenge says.
+    let photo = shared_data("faces/deepface/images/img34.jpg").unwrap();
+    let attack = std::fs::read(print_attack(&photo, &dir.path().join("print.webm"))).unwrap();
+    let (id, token, challenge) = up_to_selfie(&app, "print-1", &document).await;
+    let done = finish(&app, &id, &token, &challenge, &attack).await;
+    assert_eq!(done["status"], "rejected", "{done}");
+    let live = &done["results"]["liveness"];
+    assert_eq!(live["planarity"]["planar"], true, "{live}");
+    assert!(live["review"].as_array().unwrap().contains(&"planar_motion".into()), "{live}");
+    // The print does not turn as a head does: the pose sees no turn, the challenge fails.
+    assert_eq!(live["challenge"]["steps"][0]["outcome"], "missing", "{live}");
+}
+
+async fn a_clip_that_does_not_perform_the_challenge_is_rejected(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((document, clip)) = carphone_case(dir.path()) else { return };
+    let Some(app) = spawn_app_with(db, |s| {
+        s.liveness.required = true;
+        s.liveness.fixed_challenge = Some("turn_right,smile".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let (id, token, challenge) = up_to_selfie(&app, "nosmile", &document).await;
+    let done = finish(&app, &id, &token, &challenge, &clip).await;
+    assert_eq!(done["status"], "rejected", "{done}");
+    let reasons = done["reasons"].as_array().unwrap();
+    assert!(reasons.contains(&"challenge_step_2_smile_missing".into()), "{done}");
+    assert!(!reasons.iter().any(|r| r.as_str().unwrap().starts_with("challenge_step_1")), "{done}");
+}
+
+async fn challenge_misuse_is_refused(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((document, clip)) = carphone_case(dir.path()) else { return };
+    let Some(app) = spawn_app_with(db, |s| s.liveness.required = true).await else { return };
+    let (_, token_a, challenge_a) = up_to_selfie(&app, "misuse-a", &document).await;
+    let (_, token_b, challenge_b) = up_to_selfie(&app, "misuse-b", &document).await;
+
+    let (status, body) = app.step(Method::PUT, "/v1/candidate/selfie", &token_a, Some(clip.clone())).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("challenge_required")), "{body}");
+    let (status, body) = send_selfie(&app, &token_a, &challenge_b, &clip).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("challenge_other_session")), "{body}");
+    let (status, body) = send_selfie(&app, &token_a, "no-such-challenge", &clip).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("challenge_unknown")), "{body}");
+    // A new challenge voids the old one.
+    let (status, fresh) = app.step(Method::POST, "/v1/candidate/challenge", &token_b, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(fresh["steps"].as_array().unwrap().len(), 3, "{fresh}");
+    let (status, body) = send_selfie(&app, &token_b, &challenge_b, &clip).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("challenge_used")), "{body}");
+    // Nothing was stored by the refused uploads, and the candidate can still answer.
+    let (status, _) = send_selfie(&app, &token_a, &challenge_a, &clip).await;
+    assert_eq!(status, 200);
+}
+
+on_both_engines! {
+    challenge_replay_print => challenge_replay_and_print_attack,
+    unperformed_challenge => a_clip_that_does_not_perform_the_challenge_is_rejected,
+    challenge_misuse => challenge_misuse_is_refused,
+}
+
+#[test]
+fn the_cli_checks_a_clip_against_a_challenge_and_names_the_failed_step() {
+    let Some(clip) = shared_data("video/carphone_pristine.mp4") else { return };
+    let clip = clip.to_str().unwrap();
+    let out = idgate(&["liveness", "check", clip, "--challenge", CARPHONE_DOES]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = idgate(&["liveness", "check", clip, "--challenge", "turn_left,turn_right"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("challenge_step_2_turn_right_out_of_order"));
+    let out = idgate(&["liveness", "check", clip, "--challenge", "wave"]);
+    assert_eq!(out.status.code(), Some(2));
+}
