@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup run test bench lint calibrate fuzz
+.PHONY: setup run test bench lint calibrate fuzz browser-deps screenshots
 
 setup:
 	@bash scripts/setup-system.sh
@@ -15,9 +15,18 @@ run: setup
 
 # Tests build in the release profile (PostgreSQL is started and its URL handed over first): the same artefacts as `make run` and `make bench`,
 # and the image/video loops run at full speed.
-test: setup
-	IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) test --release --locked --workspace
+test: setup browser-deps
+	IDGATE_REQUIRE_BROWSER=1 IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) test --release --locked --workspace
 	bash scripts/fuzz.sh 10
+
+# playwright-core from npm, pinned by tests/browser/package-lock.json (no browser download:
+# it drives Debian's /usr/bin/chromium, installed by setup).
+browser-deps:
+	@test -d tests/browser/node_modules/playwright-core || npm ci --silent --no-audit --no-fund --prefix tests/browser
+
+# Refresh the README's screenshots of the candidate flow (docs/screenshots).
+screenshots: setup browser-deps
+	IDGATE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(CARGO) test --release --locked --test api browser
 
 bench: setup
 	$(CARGO) bench --locked --bench face_pipeline

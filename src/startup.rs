@@ -36,6 +36,8 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(hr::verifications::create)
             .service(hr::verifications::list)
             .service(hr::verifications::get_one)
+            .service(candidate::page::asset)
+            .service(candidate::page::index)
             .service(candidate::session::session)
             .service(candidate::session::consent)
             .service(candidate::session::document)

@@ -22,6 +22,7 @@ mod audit_log;
 mod authz;
 mod bad_input;
 mod bad_media;
+mod browser;
 mod compare_cli;
 mod document_checks;
 mod document_cli;

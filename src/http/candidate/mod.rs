@@ -2,5 +2,6 @@
 //! the next token: the one presented is spent.
 
 pub mod challenge;
+pub mod page;
 pub mod session;
 mod upload;

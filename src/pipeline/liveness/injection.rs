@@ -60,10 +60,17 @@ const EDITING_TOOLS: [(&str, &[u8]); 9] = [
     ("Shotcut", b"Shotcut"),
 ];
 
+/// A label that is a file (Chromium's `--use-file-for-fake-video-capture` names the camera
+/// after the file it plays) or a known virtual camera.
 pub fn virtual_camera(report: &CaptureReport) -> Option<Signal> {
     let label = report.camera_label.as_deref()?;
     let lower = label.to_lowercase();
-    VIRTUAL_CAMERAS.iter().find(|name| lower.contains(*name)).map(|name| Signal {
+    let file = lower.starts_with('/')
+        || lower.contains(":\\")
+        || [".y4m", ".mjpeg", ".mjpg", ".mp4", ".webm", ".avi", ".mov"].iter().any(|ext| lower.ends_with(ext));
+    let matched =
+        if file { Some("a video file") } else { VIRTUAL_CAMERAS.iter().find(|name| lower.contains(*name)).copied() };
+    matched.map(|name| Signal {
         code: "virtual_camera",
         evidence: serde_json::json!({ "camera_label": label, "matched": name }),
     })
@@ -138,6 +145,7 @@ mod tests {
         assert_eq!(virtual_camera(&report("OBS Virtual Camera")).map(|s| s.code), Some("virtual_camera"));
         assert!(virtual_camera(&report("ManyCam Virtual Webcam")).is_some());
         assert!(virtual_camera(&report("Dummy video device (0x0000)")).is_some());
+        assert!(virtual_camera(&report("/tmp/x/camera.y4m")).is_some());
         assert!(virtual_camera(&report("FaceTime HD Camera (Built-in)")).is_none());
         assert!(virtual_camera(&report("Integrated Camera: Integrated C")).is_none());
     }

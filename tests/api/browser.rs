@@ -1,0 +1,91 @@
+//! The candidate page in a real browser: Debian's Chromium, driven by `playwright-core`
+//! (tests/browser/flow.mjs), with a fake camera fed from a y4m made here from the real
+//! Carphone clip. The challenge is fixed to what the clip really does (turn right, blink,
+//! turn left), so the challenge stage must find the motion in the browser's own WebM.
+//! Then the HR API reads the result.
+//!
+//! `make test` installs chromium and the npm package and sets IDGATE_REQUIRE_BROWSER=1, so
+//! a missing browser fails there; a plain `cargo test` skips with a message instead.
+//! IDGATE_SCREENSHOTS_DIR=docs/screenshots keeps the screenshots (the README shows them).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::fixtures::id_card;
+use crate::helpers::{Db, ffmpeg, shared_data, spawn_app_with};
+
+fn browser_tools() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let ready = Path::new("/usr/bin/chromium").exists() && dir.join("node_modules/playwright-core").exists();
+    if ready {
+        return Some(dir);
+    }
+    let message =
+        "browser test skipped: /usr/bin/chromium or tests/browser/node_modules missing (make test installs them)";
+    assert!(std::env::var_os("IDGATE_REQUIRE_BROWSER").is_none(), "{message}");
+    eprintln!("{message}");
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_walks_the_flow_in_chromium_and_hr_reads_the_result() {
+    let Some(tools) = browser_tools() else { return };
+    let Some(clip) = shared_data("video/carphone_pristine.mp4") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let frame = dir.path().join("frame.png");
+    ffmpeg(&[
+        "-i",
+        clip.to_str().unwrap(),
+        "-vf",
+        "select=eq(n\\,10),scale=352:288",
+        "-frames:v",
+        "1",
+        frame.to_str().unwrap(),
+    ]);
+    let document = dir.path().join("document.jpg");
+    std::fs::write(&document, id_card(&frame)).unwrap();
+    let camera = dir.path().join("camera.y4m");
+    ffmpeg(&["-i", clip.to_str().unwrap(), "-vf", "scale=640:480", "-pix_fmt", "yuv420p", camera.to_str().unwrap()]);
+    let shots = std::env::var_os("IDGATE_SCREENSHOTS_DIR").map_or_else(|| dir.path().join("shots"), PathBuf::from);
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let Some(app) = spawn_app_with(Db::Sqlite, |s| {
+        s.liveness.required = true;
+        s.liveness.fixed_challenge = Some("turn_right,blink,turn_left".into());
+    })
+    .await
+    else {
+        return;
+    };
+    // One candidate, two attempts (so the document is not "reused" by another candidate).
+    for (viewport, external_id) in [("desktop", "browser-candidate"), ("phone", "browser-candidate")] {
+        let (id, token) = app.created(external_id).await;
+        let link = format!("{}/c/{token}", app.base);
+        let out = Command::new("node")
+            .current_dir(&tools)
+            .arg("flow.mjs")
+            .args([&link, document.to_str().unwrap(), camera.to_str().unwrap(), shots.to_str().unwrap(), viewport])
+            .output()
+            .expect("node is on the machine");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{viewport}: {stdout} {}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(report["external_requests"], serde_json::json!([]), "the page fetched elsewhere");
+        assert!(report["reused_link_message"].as_str().unwrap().contains("expired or was already used"), "{report}");
+
+        let done = app.wait_final(&id).await;
+        let live = &done["results"]["liveness"];
+        assert_eq!(live["outcome"], "done", "{done}");
+        assert_eq!(live["challenge"]["passed"], true, "{viewport}: {live}");
+        // Chromium's fake camera is a virtual camera, and it says so in its label.
+        let signals: Vec<&str> =
+            live["signals"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
+        assert!(signals.contains(&"virtual_camera"), "{live}");
+        assert!(!signals.contains(&"editing_tool_metadata"), "the browser's own WebM: {live}");
+        if viewport == "phone" {
+            // The same camera clip recorded again: a near duplicate of the first session's.
+            assert!(signals.contains(&"selfie_near_duplicate"), "{live}");
+        }
+        assert_eq!(done["status"], "review", "{done}");
+    }
+}
