@@ -92,7 +92,7 @@ pub fn observe(engine: &Engine, path: &Path, settings: ObserveSettings) -> Resul
         let faces = analysis.face_count();
         let face = match (faces, analysis.detections.first()) {
             (1, Some(detection)) => {
-                let deep = single % settings.embed_every.max(1) == 0;
+                let deep = single.is_multiple_of(settings.embed_every.max(1));
                 single += 1;
                 Some(track(engine, &frame.bgr, detection, deep, &mut times)?)
             }

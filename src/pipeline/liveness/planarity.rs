@@ -91,19 +91,16 @@ fn eye_distance(face: &FaceTrack) -> f32 {
 
 /// The RMS residual of the least-squares affine map from `a` to `b`, over `scale`.
 pub fn affine_residual(a: &Vector<Point2f>, b: &Vector<Point2f>, scale: f32) -> Option<f32> {
-    // Normal equations: the same 3×3 matrix for x' and y'.
-    let mut m = [[0.0f64; 3]; 3];
+    // Normal equations: the same 3×3 matrix (sums of x², xy, x, y², y, 1) for x' and y'.
+    let (mut sxx, mut sxy, mut sx, mut syy, mut sy, mut n) = (0.0f64, 0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut rx, mut ry) = ([0.0f64; 3], [0.0f64; 3]);
     for (p, q) in a.iter().zip(b.iter()) {
-        let v = [f64::from(p.x), f64::from(p.y), 1.0];
-        for (i, vi) in v.iter().enumerate() {
-            for (j, vj) in v.iter().enumerate() {
-                m[i][j] += vi * vj;
-            }
-            rx[i] += vi * f64::from(q.x);
-            ry[i] += vi * f64::from(q.y);
-        }
+        let (x, y, u, v) = (f64::from(p.x), f64::from(p.y), f64::from(q.x), f64::from(q.y));
+        (sxx, sxy, sx, syy, sy, n) = (sxx + x * x, sxy + x * y, sx + x, syy + y * y, sy + y, n + 1.0);
+        rx = [rx[0] + x * u, rx[1] + y * u, rx[2] + u];
+        ry = [ry[0] + x * v, ry[1] + y * v, ry[2] + v];
     }
+    let m = [[sxx, sxy, sx], [sxy, syy, sy], [sx, sy, n]];
     let (cx, cy) = (solve3(m, rx)?, solve3(m, ry)?);
     let sum: f64 = a
         .iter()
@@ -114,27 +111,30 @@ pub fn affine_residual(a: &Vector<Point2f>, b: &Vector<Point2f>, scale: f32) -> 
                 + (cy[0] * x + cy[1] * y + cy[2] - f64::from(q.y)).powi(2)
         })
         .sum();
-    (scale > 0.0).then(|| ((sum / a.len().max(1) as f64).sqrt() / f64::from(scale)) as f32)
+    (scale > 0.0).then(|| ((sum / n.max(1.0)).sqrt() / f64::from(scale)) as f32)
+}
+
+fn det3(m: [[f64; 3]; 3]) -> f64 {
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
 }
 
 /// Cramer's rule; `None` for a singular system.
 fn solve3(m: [[f64; 3]; 3], r: [f64; 3]) -> Option<[f64; 3]> {
-    let det = |m: [[f64; 3]; 3]| {
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
-    };
-    let d = det(m);
+    let d = det3(m);
     if d.abs() < 1e-9 {
         return None;
     }
-    let column = |c: usize| {
+    let with = |c: usize| {
         let mut k = m;
         for (row, value) in k.iter_mut().zip(r) {
-            row[c] = value;
+            if let Some(slot) = row.get_mut(c) {
+                *slot = value;
+            }
         }
-        det(k) / d
+        k
     };
-    Some([column(0), column(1), column(2)])
+    Some([det3(with(0)) / d, det3(with(1)) / d, det3(with(2)) / d])
 }
 
 pub fn assess(frames: &[Observation], t: &PlanarityThresholds) -> Result<Planarity, opencv::Error> {
