@@ -22,6 +22,7 @@ test: setup browser-deps
 # playwright-core from npm, pinned by tests/browser/package-lock.json (no browser download:
 # it drives Debian's /usr/bin/chromium, installed by setup).
 browser-deps:
+	@bash scripts/setup-system.sh --browser
 	@test -d tests/browser/node_modules/playwright-core || npm ci --silent --no-audit --no-fund --prefix tests/browser
 
 # Refresh the README's screenshots of the candidate flow (docs/screenshots).
@@ -31,6 +32,7 @@ screenshots: setup browser-deps
 bench: setup
 	$(CARGO) bench --locked --bench face_pipeline
 	$(CARGO) bench --locked --bench document
+	$(CARGO) bench --locked --bench liveness
 	IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) bench --locked --bench service
 
 # The MRZ and AAMVA parsers under libFuzzer, FUZZ_SECONDS per target (make test runs 10 s).

@@ -145,6 +145,8 @@ async fn bench(
     settings.storage.data_dir = dir.path().join("data");
     settings.storage.database_url = database_url.map(Secret::new);
     settings.jobs.poll_millis = 20;
+    // Throughput and the approved path; the liveness stage has its own bench (benches/liveness.rs).
+    settings.liveness.required = false;
     let ctx = Context::with_engine(settings, Arc::new(SystemClock), engine)
         .await
         .map_err(|e| idgate::telemetry::error_chain(&e))?;

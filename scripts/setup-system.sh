@@ -10,10 +10,13 @@ packages=(
   libsqlite3-dev                     # sqlx sqlite-unbundled
   ffmpeg                             # test and benchmark clips (VP8/VP9 WebM, H.264 MP4)
   python3 python3-venv python3-pip   # scripts/setup.py and the model conversion venv
-  chromium                           # the browser test (driven by playwright-core; never a downloaded browser)
 )
-# Node.js for the browser test driver: the machine's own if it has one, else Debian's.
-command -v node >/dev/null || packages+=(nodejs npm)
+# `--browser` (make test): Debian's Chromium for the browser test, driven by playwright-core
+# (never a downloaded browser), and Node.js unless the machine has its own.
+if [[ "${1:-}" == "--browser" ]]; then
+  packages+=(chromium)
+  command -v node >/dev/null || packages+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -42,6 +42,7 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(candidate::session::consent)
             .service(candidate::session::document)
             .service(candidate::challenge::issue)
+            .service(candidate::preview::preview)
             .service(candidate::session::selfie)
             .service(candidate::session::submit)
             .service(tokens::jwks)

@@ -95,6 +95,8 @@ async fn up_to_selfie(app: &TestApp, external_id: &str, document: &[u8]) -> (Str
     let token = body["token"].as_str().unwrap().to_owned();
     let (status, body) = app.step(Method::PUT, "/v1/candidate/document/front", &token, Some(document.to_vec())).await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(body["readability"]["face_found"], true, "{body}");
+    assert_eq!(body["readability"]["data_found"], true, "{body}");
     let token = body["token"].as_str().unwrap().to_owned();
     let (status, challenge) = app.step(Method::POST, "/v1/candidate/challenge", &token, None).await;
     assert_eq!(status, 200, "{challenge}");
@@ -215,7 +217,32 @@ async fn challenge_misuse_is_refused(db: Db) {
     assert_eq!(status, 200);
 }
 
+/// The upload answers whether the photo looks readable, so the page can ask for a retake.
+async fn an_unreadable_document_photo_is_flagged_for_a_retake(db: Db) {
+    let Some(app) = spawn_app_with(db, |_| {}).await else { return };
+    let (_, token) = app.created("blank-doc").await;
+    let (_, body) = app.consent(&token).await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let blank = crate::helpers::encode(".jpg", &crate::helpers::solid(800, 500, [200.0, 200.0, 200.0]));
+    // Live guidance on a preview frame: nothing stored, one clear hint.
+    let (status, body) = app.step(Method::POST, "/v1/candidate/preview", &token, Some(blank.clone())).await;
+    assert_eq!((status, &body["feedback"]), (200, &serde_json::json!(["no_face"])), "{body}");
+    let (status, body) = app.step(Method::POST, "/v1/candidate/preview", &token, Some(b"not an image".to_vec())).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("unsupported_format")), "{body}");
+    let (status, body) = app.step(Method::PUT, "/v1/candidate/document/front", &token, Some(blank)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["readability"]["issues"], serde_json::json!(["no_face", "no_document_data"]), "{body}");
+    // A retake replaces it.
+    let token = body["token"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let Some((document, _)) = carphone_case(dir.path()) else { return };
+    let (status, body) = app.step(Method::PUT, "/v1/candidate/document/front", &token, Some(document)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["readability"]["data_found"], true, "{body}");
+}
+
 on_both_engines! {
+    unreadable_document => an_unreadable_document_photo_is_flagged_for_a_retake,
     challenge_replay_print => challenge_replay_and_print_attack,
     unperformed_challenge => a_clip_that_does_not_perform_the_challenge_is_rejected,
     challenge_misuse => challenge_misuse_is_refused,

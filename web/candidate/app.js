@@ -117,13 +117,44 @@ $("document-file").onchange = (event) => {
 };
 
 async function sendDocument(blob) {
-  $("document-hint").textContent = t("document.sending");
+  $("document-hint").textContent = t("document.checking");
+  $("document-retake").hidden = true;
+  $("document-keep").hidden = true;
   try {
     const r = await api("PUT", "/v1/candidate/document/" + side, blob, { "Content-Type": blob.type || "image/jpeg" });
     keep(r.token);
     if (documentStream) documentStream.getTracks().forEach((track) => track.stop());
     $("document-viewer").hidden = true;
     $("document-capture").hidden = true;
+    const issues = (r.readability && r.readability.issues) || [];
+    if (issues.length) {
+      // Stored, but probably unreadable: offer a retake before moving on.
+      $("document-hint").textContent = t("readability.intro") + " " + issues.map((i) => t("readability." + i)).join("; ") + ".";
+      $("document-retake").hidden = false;
+      $("document-keep").hidden = false;
+      $("document-file").value = "";
+      return;
+    }
+    nextDocumentSide();
+  } catch (e) {
+    $("document-hint").textContent = t(side === "front" ? "document.hint" : "document.back.hint");
+    explain(e);
+  }
+}
+
+$("document-retake").onclick = () => {
+  $("document-retake").hidden = true;
+  $("document-keep").hidden = true;
+  $("document-hint").textContent = t(side === "front" ? "document.hint" : "document.back.hint");
+};
+$("document-keep").onclick = () => {
+  $("document-retake").hidden = true;
+  $("document-keep").hidden = true;
+  nextDocumentSide();
+};
+
+function nextDocumentSide() {
+  {
     if (side === "front") {
       side = "back";
       $("document-heading").textContent = t("document.back.heading");
@@ -133,9 +164,6 @@ async function sendDocument(blob) {
     } else {
       show("selfie");
     }
-  } catch (e) {
-    $("document-hint").textContent = t(side === "front" ? "document.hint" : "document.back.hint");
-    explain(e);
   }
 }
 
@@ -179,11 +207,21 @@ $("selfie-start").onclick = async () => {
   const tick = (now) => {
     if (last !== null) intervals.push(now - last);
     last = now;
-    if (intervals.length % 15 === 0) {
-      $("feedback").textContent = brightness(video, probe) < 60 ? t("feedback.more_light") : "";
-    }
     if (recording) video.requestVideoFrameCallback(tick);
   };
+  // Live guidance: a small frame to the server about once a second (nothing is stored).
+  const guide = setInterval(() => {
+    if (brightness(video, probe) < 60) { $("feedback").textContent = t("feedback.more_light"); return; }
+    probe.width = 320;
+    probe.height = Math.round((320 * video.videoHeight) / Math.max(1, video.videoWidth));
+    probe.getContext("2d").drawImage(video, 0, 0, probe.width, probe.height);
+    probe.toBlob(async (frame) => {
+      try {
+        const r = await api("POST", "/v1/candidate/preview", frame, { "Content-Type": "image/jpeg" });
+        $("feedback").textContent = r.feedback.map((f) => t("feedback." + f)).join(" · ");
+      } catch (e) { /* guidance is best effort */ }
+    }, "image/jpeg", 0.7);
+  }, 1000);
   const mime = ["video/webm;codecs=vp9", "video/webm;codecs=vp8", "video/webm"].find((m) => MediaRecorder.isTypeSupported(m));
   const chunks = [];
   const recorder = new MediaRecorder(stream, { mimeType: mime, videoBitsPerSecond: 2500000 });
@@ -200,6 +238,8 @@ $("selfie-start").onclick = async () => {
   recorder.stop();
   await new Promise((resolve) => { recorder.onstop = resolve; });
   recording = false;
+  clearInterval(guide);
+  $("feedback").textContent = "";
   track.stop();
   $("instruction").textContent = t("selfie.done");
   const mean = intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length);

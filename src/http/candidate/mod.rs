@@ -3,5 +3,7 @@
 
 pub mod challenge;
 pub mod page;
+pub mod preview;
+pub mod readable;
 pub mod session;
 mod upload;

@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 
+use super::readable::{self, Readability};
 use super::upload::{Expect, format_name, read_limited, sha256_hex, validate};
 use crate::audit::event::Kind;
 use crate::context::Context;
@@ -38,6 +39,9 @@ pub struct StepDone {
     /// SHA-256 of the uploaded bytes, for uploads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// For a document photo: whether it looks usable (else the page suggests a retake).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readability: Option<Readability>,
 }
 
 /// What the candidate should do next.
@@ -71,7 +75,11 @@ fn transition(candidate: &Candidate, step: Step) -> Result<Status, ApiError> {
 }
 
 fn done(status: Status, token: String, sha256: Option<String>) -> HttpResponse {
-    HttpResponse::Ok().json(StepDone { status: status.as_str(), next_step: status.next_step(), token, sha256 })
+    HttpResponse::Ok().json(step_done(status, token, sha256))
+}
+
+fn step_done(status: Status, token: String, sha256: Option<String>) -> StepDone {
+    StepDone { status: status.as_str(), next_step: status.next_step(), token, sha256, readability: None }
 }
 
 /// Record the candidate's consent.
@@ -111,11 +119,10 @@ async fn upload(
     candidate: &Candidate,
     kind: &str,
     step: Step,
-    bytes: Vec<u8>,
+    bytes: web::Bytes,
     expect: Expect,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<StepDone, ApiError> {
     let to = transition(candidate, step)?;
-    let bytes = web::Bytes::from(bytes);
     let format = validate(ctx, bytes.clone(), expect).await?;
     let v = &candidate.verification;
     let now = ctx.clock.now();
@@ -143,7 +150,7 @@ async fn upload(
         return Err(ApiError::CandidateToken);
     }
     tracing::info!(verification = %v.id, kind, size = record.size, "upload stored");
-    Ok(done(to, next.token, Some(record.sha256)))
+    Ok(step_done(to, next.token, Some(record.sha256)))
 }
 
 /// Upload the ID document photo (`front`, then optionally `back`).
@@ -168,8 +175,10 @@ pub async fn document(
         _ => return Err(ApiError::NotFound),
     };
     transition(&candidate, Step::UploadDocument)?;
-    let bytes = read_limited(&req, payload, ctx.settings.uploads.max_document_bytes).await?;
-    upload(&ctx, &candidate, kind, Step::UploadDocument, bytes, Expect::Image).await
+    let bytes = web::Bytes::from(read_limited(&req, payload, ctx.settings.uploads.max_document_bytes).await?);
+    let mut stored = upload(&ctx, &candidate, kind, Step::UploadDocument, bytes.clone(), Expect::Image).await?;
+    stored.readability = Some(readable::assess(&ctx, bytes, kind == "document_front").await?);
+    Ok(HttpResponse::Ok().json(stored))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -213,7 +222,7 @@ pub async fn selfie(
         (None, false) => None,
         (id, _) => Some(super::challenge::usable(&ctx, &candidate, id.as_deref()).await?),
     };
-    let bytes = read_limited(&req, payload, ctx.settings.uploads.max_selfie_bytes).await?;
+    let bytes = web::Bytes::from(read_limited(&req, payload, ctx.settings.uploads.max_selfie_bytes).await?);
     let response = upload(&ctx, &candidate, "selfie", Step::UploadSelfie, bytes, Expect::Selfie).await?;
     if let Some(challenge) = challenge {
         let report = serde_json::to_string(&report).unwrap_or_default();
@@ -227,7 +236,7 @@ pub async fn selfie(
             tracing::warn!(verification = %candidate.verification.id, "challenge spent before the selfie was bound");
         }
     }
-    Ok(response)
+    Ok(HttpResponse::Ok().json(response))
 }
 
 /// Submit: the checks run in the background; poll the session (or wait for the webhook).
