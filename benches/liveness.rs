@@ -103,7 +103,8 @@ fn upload_to_decision(engine: &Engine, dir: &Path, carphone: &Path) {
         return println!("SKIP upload to decision: no specimen document");
     };
     let selfie = dir.join("selfie-720p-6s.webm");
-    let looped = ["-stream_loop", "1", "-i", carphone.to_str().unwrap(), "-t", "6", "-vf", "scale=1280:720"];
+    let looped =
+        ["-stream_loop", "1", "-i", carphone.to_str().unwrap(), "-t", "6", "-vf", "scale=880:720,pad=1280:720:200:0"];
     let rest = ["-c:v", "libvpx", "-b:v", "2500k", "-threads", "2", selfie.to_str().unwrap()];
     ffmpeg(&[&looped[..], &rest[..]].concat());
     let settings = Settings::default();

@@ -148,7 +148,7 @@ async fn challenge_replay_and_print_attack(db: Db) {
         live["challenge"]["steps"].as_array().unwrap().iter().map(|s| s["outcome"].as_str().unwrap()).collect();
     assert_eq!(steps, ["done", "done", "done"]);
     assert_eq!(live["planarity"]["planar"], false, "{live}");
-    assert!(live["planarity"]["ratio"].as_f64().unwrap() > 0.6, "{live}");
+    assert!(live["planarity"]["parallax"].as_f64().unwrap() > 0.035, "{live}");
     assert_eq!(live["passed"], true, "{live}");
     // The shared clip was written by ffmpeg: the editing-tool signal sends it to a person.
     assert_eq!(live["review"], serde_json::json!(["editing_tool_metadata"]), "{live}");

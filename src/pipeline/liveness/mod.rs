@@ -121,7 +121,9 @@ pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Resu
     } else if planarity.planar {
         signals.push(Signal {
             code: "planar_motion",
-            evidence: serde_json::json!({ "ratio": planarity.ratio, "residual": planarity.residual, "yaw_spread": yaw_spread }),
+            evidence: serde_json::json!({
+                "squeeze": planarity.squeeze, "parallax": planarity.parallax, "yaw_spread": yaw_spread,
+            }),
         });
     }
     for (first, last) in &consistency.changed {

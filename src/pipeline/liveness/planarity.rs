@@ -2,18 +2,19 @@
 //! explain; a photo or a screen held up to the camera moves as a plane, so one homography
 //! maps its landmarks from any frame to any other.
 //!
-//! Between the first single-face frame and each later one, the landmark motion is fitted
-//! twice on rigid mesh points (brow, eye corners, nose, cheeks, temples, chin; not the mouth
-//! or eyelids): by an affine map and by a homography. Residuals are RMS distances over the
-//! distance between the outer eye corners. The pair whose motion an affine map explains
-//! least is kept. If it moved enough (`min_motion`), it is planar when the homography leaves
-//! no more than landmark noise (`noise_floor`) and explains clearly more than the affine map
-//! (`planar_ratio`): a turning head leaves a homography residual close to the affine one
-//! (ratio about 1; 0.96 on the Carphone clip), a print turning ±25° leaves noise (0.01 of the
-//! eye distance, ratio 0.65). With too little motion (a still face) it is not measured.
+//! Between the first single-face frame and each later one (frames where the detector ran),
+//! an affine map is fitted to rigid mesh points (brow, eye corners, nose, cheeks, temples,
+//! chin; not the mouth or eyelids). When a face turns, its outline is squeezed sideways: the
+//! affine map's anisotropy (1 − smaller/larger singular value) grows. For the frame that is
+//! most squeezed (at least `min_squeeze`), the rest of the motion is measured: the RMS
+//! residual of the affine fit over the distance between the outer eye corners. A real head
+//! turning shows parallax there (about 0.1 of the eye distance on the Carphone clip); a
+//! print or a screen turning is squeezed like a plane and leaves only landmark noise (about
+//! 0.01–0.02). Below `noise_floor` the motion is planar: a presentation-attack signal. The
+//! homography residual of the same pair is reported beside it.
 //!
-//! Mesh noise (about 0.01 of the eye distance) limits this: a print moves almost affinely at
-//! arm's length, so the signal is reliable only together with the head pose (see `mod.rs`).
+//! Mesh noise limits this: the signal is reliable only together with the head pose and the
+//! challenge (see `mod.rs`).
 
 use opencv::calib3d;
 use opencv::core::{Point2f, Vector};
@@ -31,27 +32,26 @@ const RIGID: [usize; 36] = [
 
 #[derive(Debug, Clone, Copy)]
 pub struct PlanarityThresholds {
-    pub min_motion: f32,
+    pub min_squeeze: f32,
     pub noise_floor: f32,
-    pub planar_ratio: f32,
 }
 
 impl Default for PlanarityThresholds {
     fn default() -> Self {
-        Self { min_motion: 0.012, noise_floor: 0.02, planar_ratio: 0.8 }
+        Self { min_squeeze: 0.05, noise_floor: 0.025 }
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Planarity {
-    /// False when the face did not move enough to tell.
+    /// False when the face did not turn enough to tell.
     pub measured: bool,
-    /// Non-affine motion of the kept pair (RMS affine residual over the eye distance).
-    pub motion: Option<f32>,
+    /// Anisotropy of the most squeezed frame's affine map.
+    pub squeeze: Option<f32>,
+    /// Non-affine motion of that frame (RMS affine residual over the eye distance).
+    pub parallax: Option<f32>,
     /// RMS homography residual of the same pair over the eye distance.
-    pub residual: Option<f32>,
-    /// residual / motion.
-    pub ratio: Option<f32>,
+    pub homography_residual: Option<f32>,
     pub frames: Option<(usize, usize)>,
     /// The landmark motion fits one plane: a print or a screen.
     pub planar: bool,
@@ -89,8 +89,9 @@ fn eye_distance(face: &FaceTrack) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
 }
 
-/// The RMS residual of the least-squares affine map from `a` to `b`, over `scale`.
-pub fn affine_residual(a: &Vector<Point2f>, b: &Vector<Point2f>, scale: f32) -> Option<f32> {
+/// The least-squares affine map from `a` to `b`: its RMS residual over `scale`, and its
+/// anisotropy (1 − smaller/larger singular value of the linear part).
+pub fn affine_fit(a: &Vector<Point2f>, b: &Vector<Point2f>, scale: f32) -> Option<(f32, f32)> {
     // Normal equations: the same 3×3 matrix (sums of x², xy, x, y², y, 1) for x' and y'.
     let (mut sxx, mut sxy, mut sx, mut syy, mut sy, mut n) = (0.0f64, 0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut rx, mut ry) = ([0.0f64; 3], [0.0f64; 3]);
@@ -111,7 +112,13 @@ pub fn affine_residual(a: &Vector<Point2f>, b: &Vector<Point2f>, scale: f32) -> 
                 + (cy[0] * x + cy[1] * y + cy[2] - f64::from(q.y)).powi(2)
         })
         .sum();
-    (scale > 0.0).then(|| ((sum / n.max(1.0)).sqrt() / f64::from(scale)) as f32)
+    let (p, q, r, t) = (cx[0], cx[1], cy[0], cy[1]);
+    let frobenius = p * p + q * q + r * r + t * t;
+    let det = p * t - q * r;
+    let root = (frobenius * frobenius - 4.0 * det * det).max(0.0).sqrt();
+    let (large, small) = (((frobenius + root) / 2.0).sqrt(), ((frobenius - root) / 2.0).max(0.0).sqrt());
+    let squeeze = if large > 0.0 { 1.0 - small / large } else { 0.0 };
+    (scale > 0.0).then(|| (((sum / n.max(1.0)).sqrt() / f64::from(scale)) as f32, squeeze as f32))
 }
 
 fn det3(m: [[f64; 3]; 3]) -> f64 {
@@ -140,32 +147,37 @@ fn solve3(m: [[f64; 3]; 3], r: [f64; 3]) -> Option<[f64; 3]> {
 pub fn assess(frames: &[Observation], t: &PlanarityThresholds) -> Result<Planarity, opencv::Error> {
     let faces: Vec<(usize, &FaceTrack)> =
         frames.iter().filter_map(|o| Some((o.frame_index, o.face.as_ref()?))).collect();
-    let unmeasured =
-        |motion| Planarity { measured: false, motion, residual: None, ratio: None, frames: None, planar: false };
+    let unmeasured = |squeeze| Planarity {
+        measured: false,
+        squeeze,
+        parallax: None,
+        homography_residual: None,
+        frames: None,
+        planar: false,
+    };
     let Some(&(first_index, first)) = faces.first() else { return Ok(unmeasured(None)) };
     let reference = points(first);
-    let best = faces
+    let most = faces
         .iter()
         .skip(1)
         .filter_map(|&(index, face)| {
             let scale = (eye_distance(first) + eye_distance(face)) / 2.0;
-            let motion = affine_residual(&reference, &points(face), scale)?;
-            Some((index, face, scale, motion))
+            let current = points(face);
+            let (parallax, squeeze) = affine_fit(&reference, &current, scale)?;
+            Some((index, current, scale, parallax, squeeze))
         })
-        .max_by(|a, b| a.3.total_cmp(&b.3));
-    let Some((index, face, scale, motion)) = best else { return Ok(unmeasured(None)) };
-    if motion < t.min_motion {
-        return Ok(unmeasured(Some(motion)));
+        .max_by(|a, b| a.4.total_cmp(&b.4));
+    let Some((index, current, scale, parallax, squeeze)) = most else { return Ok(unmeasured(None)) };
+    if squeeze < t.min_squeeze {
+        return Ok(unmeasured(Some(squeeze)));
     }
-    let residual = homography_residual(&reference, &points(face), scale)?;
-    let ratio = residual.map(|r| r / motion);
     Ok(Planarity {
-        measured: ratio.is_some(),
-        motion: Some(motion),
-        residual,
-        ratio,
+        measured: true,
+        squeeze: Some(squeeze),
+        parallax: Some(parallax),
+        homography_residual: homography_residual(&reference, &current, scale)?,
         frames: Some((first_index, index)),
-        planar: residual.is_some_and(|r| r < t.noise_floor) && ratio.is_some_and(|r| r < t.planar_ratio),
+        planar: parallax < t.noise_floor,
     })
 }
 
