@@ -9,8 +9,9 @@
 //! - a smile: the mean mouth-smile score at least `smile` and `smile_rise` above the neutral score,
 //!   held for two samples.
 //!
-//! Step k is met by the first matching event that starts after step k−1's event ended and no
-//! later than `window_ms` after it (the first step: after the clip's start). A step whose
+//! Step k is met by the first matching event that starts after step k−1's event started and
+//! no later than `window_ms` after it (the first step: after the clip's start). Order is by
+//! onset, so a blink while the head is still turned counts after the turn. A step whose
 //! action happens only before that point is out of order; one that never happens is missing.
 //! Pose outliers (a solvePnP flip: |roll| over 90°) are dropped before the series is built.
 
@@ -178,13 +179,14 @@ fn events(samples: &[Sample], action: Action, t: &ChallengeThresholds) -> Vec<Ev
 /// Checks `steps` against the observed frames.
 pub fn verify(frames: &[Observation], steps: &[Action], thresholds: &ChallengeThresholds) -> ChallengeResult {
     let samples = series(frames);
-    let mut cursor = samples.first().map_or(0.0, |s| s.t);
+    // Strictly after the cursor: the first step may start on the first sample.
+    let mut cursor = samples.first().map_or(0.0, |s| s.t) - 1.0;
     let mut results = Vec::new();
     let mut reasons = Vec::new();
     for (index, &action) in steps.iter().enumerate() {
         let step = index + 1;
         let found = events(&samples, action, thresholds);
-        let next = found.iter().find(|e| e.from >= cursor && e.from <= cursor + thresholds.window_ms);
+        let next = found.iter().find(|e| e.from > cursor && e.from <= cursor + thresholds.window_ms);
         let (outcome, event) = match next {
             Some(e) => ("done", Some(*e)),
             None if found.iter().any(|e| e.from < cursor) => ("out_of_order", found.first().copied()),
@@ -193,7 +195,7 @@ pub fn verify(frames: &[Observation], steps: &[Action], thresholds: &ChallengeTh
         if outcome == "done"
             && let Some(e) = event
         {
-            cursor = e.to;
+            cursor = e.from;
         } else {
             reasons.push(format!("challenge_step_{step}_{action}_{outcome}"));
         }
