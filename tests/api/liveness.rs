@@ -260,3 +260,53 @@ fn the_cli_checks_a_clip_against_a_challenge_and_names_the_failed_step() {
     let out = idgate(&["liveness", "check", clip, "--challenge", "wave"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A face that changes mid-video (a swap): the first two seconds of Carphone, then two
+/// seconds of another real person (deepface img26). The stage names the frames.
+#[test]
+fn a_face_that_changes_mid_video_fails_with_the_frame_range() {
+    let (Some(clip), Some(other)) =
+        (shared_data("video/carphone_pristine.mp4"), shared_data("faces/deepface/images/img26.jpg"))
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let swapped = dir.path().join("swap.webm");
+    let filter = "[0:v]trim=0:2,setpts=PTS-STARTPTS,scale=352:288,fps=30,setsar=1[a];\
+                  [1:v]scale=352:288:force_original_aspect_ratio=decrease,pad=352:288:(ow-iw)/2:(oh-ih)/2,fps=30,setsar=1[b];\
+                  [a][b]concat=n=2:v=1:a=0[out]";
+    ffmpeg(&[
+        "-i",
+        clip.to_str().unwrap(),
+        "-loop",
+        "1",
+        "-t",
+        "2",
+        "-i",
+        other.to_str().unwrap(),
+        "-filter_complex",
+        filter,
+        "-map",
+        "[out]",
+        "-c:v",
+        "libvpx",
+        "-b:v",
+        "800k",
+        swapped.to_str().unwrap(),
+    ]);
+    let out = idgate(&["liveness", "check", swapped.to_str().unwrap(), "--challenge", "turn_right"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changed = result["consistency"]["changed"].as_array().unwrap();
+    assert_eq!(changed.len(), 1, "{result}");
+    let (first, last) = (changed[0][0].as_u64().unwrap(), changed[0][1].as_u64().unwrap());
+    // The swap is at frame 60; the range is the other person's frames, not Carphone's.
+    assert!(first >= 55 && last >= 100, "{result}");
+    assert!(
+        result["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().starts_with("liveness_face_changed_frames_"))
+    );
+}

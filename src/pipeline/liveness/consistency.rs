@@ -1,10 +1,10 @@
 //! Same person throughout: the embedded frames must all be the same face, and that face the
 //! document's. A frame with more than one face is a second person in view.
 //!
-//! The reference is the medoid of the video's embeddings (the one closest to all others), so
-//! a swap in the last third of a clip is reported as the swap, not the first two thirds. A
-//! frame whose cosine to the reference (or to the document face) is under the face-match
-//! threshold is "another face"; consecutive such frames form a range.
+//! The reference is the face that opened the recording: the medoid (the one closest to the
+//! others) of the first third of the embedded frames, so a swap is reported as the frames
+//! after it. A frame whose cosine to the reference (or to the document face) is under the
+//! face-match threshold is "another face"; consecutive such frames form a range.
 
 use serde::Serialize;
 
@@ -47,9 +47,10 @@ fn ranges(indices: impl Iterator<Item = (usize, bool)>) -> Vec<(usize, usize)> {
 pub fn assess(frames: &[Observation], document: Option<&Embedding>, threshold: f32) -> Consistency {
     let embedded: Vec<(usize, &Embedding)> =
         frames.iter().filter_map(|o| Some((o.frame_index, o.face.as_ref()?.embedding.as_ref()?))).collect();
-    let reference = embedded
+    let opening = embedded.get(..embedded.len().div_ceil(3)).unwrap_or_default();
+    let reference = opening
         .iter()
-        .map(|(_, e)| (*e, embedded.iter().map(|(_, o)| e.cosine(o)).sum::<f32>()))
+        .map(|(_, e)| (*e, opening.iter().map(|(_, o)| e.cosine(o)).sum::<f32>()))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(e, _)| e);
     let to_reference: Vec<(usize, f32)> =
