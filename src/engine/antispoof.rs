@@ -8,12 +8,11 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use opencv::core::{BORDER_CONSTANT, Mat, Scalar, Size};
-use opencv::imgproc;
+use opencv::core::Mat;
 use ort::session::Session;
 use ort::value::TensorRef;
 
-use super::mesh::nhwc_rgb_unit;
+use super::mesh::square_crop_nhwc;
 use super::{EngineError, StageTimes, lock};
 use crate::domain::face::BoundingBox;
 
@@ -34,20 +33,7 @@ impl AntiSpoof {
         let (cx, cy) = (f64::from(bbox.x + bbox.width / 2.0), f64::from(bbox.y + bbox.height / 2.0));
         let scale = f64::from(SIDE) / side;
         let half = f64::from(SIDE) / 2.0;
-        let matrix = Mat::from_slice_2d(&[[scale, 0.0, half - scale * cx], [0.0, scale, half - scale * cy]])
-            .map_err(EngineError::OpenCv)?;
-        let mut crop = Mat::default();
-        imgproc::warp_affine(
-            bgr,
-            &mut crop,
-            &matrix,
-            Size::new(SIDE, SIDE),
-            imgproc::INTER_LINEAR,
-            BORDER_CONSTANT,
-            Scalar::all(0.0),
-        )
-        .map_err(EngineError::OpenCv)?;
-        let input = nhwc_rgb_unit(&crop)?;
+        let input = square_crop_nhwc(bgr, [[scale, 0.0, half - scale * cx], [0.0, scale, half - scale * cy]], SIDE)?;
         let started = Instant::now();
         let mut session = lock(&self.session)?;
         let n = SIDE as usize;

@@ -101,19 +101,7 @@ impl MeshModels {
     /// The mesh of the face the detector found in a BGR frame.
     pub fn mesh(&self, bgr: &Mat, face: &Detection, times: &mut StageTimes) -> Result<FaceMesh, EngineError> {
         let (forward, inverse) = crop_transform(face);
-        let matrix = Mat::from_slice_2d(&forward).map_err(EngineError::OpenCv)?;
-        let mut crop = Mat::default();
-        imgproc::warp_affine(
-            bgr,
-            &mut crop,
-            &matrix,
-            Size::new(SIDE, SIDE),
-            imgproc::INTER_LINEAR,
-            BORDER_CONSTANT,
-            Scalar::all(0.0),
-        )
-        .map_err(EngineError::OpenCv)?;
-        let input = nhwc_rgb_unit(&crop)?;
+        let input = square_crop_nhwc(bgr, forward, SIDE)?;
         let started = Instant::now();
         let mut session = lock(&self.mesh)?;
         let side = SIDE as usize;
@@ -199,8 +187,26 @@ impl MeshModels {
     }
 }
 
+/// The `side`×`side` crop that the 2×3 `transform` maps `bgr` to (black outside the frame),
+/// as NHWC RGB floats in [0, 1]: the input of the TFLite-born models.
+pub fn square_crop_nhwc(bgr: &Mat, transform: [[f64; 3]; 2], side: i32) -> Result<Vec<f32>, EngineError> {
+    let matrix = Mat::from_slice_2d(&transform).map_err(EngineError::OpenCv)?;
+    let mut crop = Mat::default();
+    imgproc::warp_affine(
+        bgr,
+        &mut crop,
+        &matrix,
+        Size::new(side, side),
+        imgproc::INTER_LINEAR,
+        BORDER_CONSTANT,
+        Scalar::all(0.0),
+    )
+    .map_err(EngineError::OpenCv)?;
+    nhwc_rgb_unit(&crop)
+}
+
 /// A BGR 8-bit crop as NHWC RGB floats in [0, 1].
-pub fn nhwc_rgb_unit(crop: &Mat) -> Result<Vec<f32>, EngineError> {
+fn nhwc_rgb_unit(crop: &Mat) -> Result<Vec<f32>, EngineError> {
     let bytes = crop.data_bytes().map_err(EngineError::OpenCv)?;
     let mut input = Vec::with_capacity(bytes.len());
     for px in bytes.chunks_exact(3) {

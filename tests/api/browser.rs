@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::fixtures::id_card;
 use crate::helpers::{Db, ffmpeg, shared_data, spawn_app_with};
+use crate::liveness::carphone_case;
 
 fn browser_tools() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
@@ -32,18 +32,9 @@ async fn a_candidate_walks_the_flow_in_chromium_and_hr_reads_the_result() {
     let Some(tools) = browser_tools() else { return };
     let Some(clip) = shared_data("video/carphone_pristine.mp4") else { return };
     let dir = tempfile::tempdir().unwrap();
-    let frame = dir.path().join("frame.png");
-    ffmpeg(&[
-        "-i",
-        clip.to_str().unwrap(),
-        "-vf",
-        "select=eq(n\\,10),scale=352:288",
-        "-frames:v",
-        "1",
-        frame.to_str().unwrap(),
-    ]);
+    let Some((card, _)) = carphone_case(dir.path()) else { return };
     let document = dir.path().join("document.jpg");
-    std::fs::write(&document, id_card(&frame)).unwrap();
+    std::fs::write(&document, card).unwrap();
     let camera = dir.path().join("camera.y4m");
     ffmpeg(&["-i", clip.to_str().unwrap(), "-vf", "scale=640:480", "-pix_fmt", "yuv420p", camera.to_str().unwrap()]);
     let shots = std::env::var_os("IDGATE_SCREENSHOTS_DIR").map_or_else(|| dir.path().join("shots"), PathBuf::from);

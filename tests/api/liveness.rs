@@ -20,7 +20,7 @@ use crate::helpers::{Db, TestApp, ffmpeg, idgate, shared_data, spawn_app_with};
 const CARPHONE_DOES: &str = "turn_right,blink,turn_left";
 
 /// The card around a Carphone frame (the clip's person), and the clip itself.
-fn carphone_case(dir: &Path) -> Option<(Vec<u8>, Vec<u8>)> {
+pub fn carphone_case(dir: &Path) -> Option<(Vec<u8>, Vec<u8>)> {
     let clip = shared_data("video/carphone_pristine.mp4")?;
     let frame = dir.join("carphone-frame.png");
     ffmpeg(&[
