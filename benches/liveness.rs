@@ -24,9 +24,11 @@ use idgate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy};
 use idgate::pipeline::liveness::injection::CaptureReport;
 use idgate::pipeline::liveness::{self, LivenessInput};
 use idgate::pipeline::{self, CaseFacts, CaseFiles, LivenessFacts};
-use opencv::core::{Mat, Point2f, Scalar, Size, Vector};
-use opencv::prelude::*;
-use opencv::{imgcodecs, imgproc};
+use opencv::imgcodecs;
+
+#[path = "../tests/support/print_attack.rs"]
+mod print_attack;
+use print_attack::print_attack;
 
 const TRUE_CHALLENGE: &str = "turn_right,blink,turn_left";
 
@@ -40,45 +42,6 @@ fn shared(rel: &str) -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
-/// A hand-held print of `photo`: a plane turning ±25° about its vertical axis and drifting.
-fn print_attack(photo: &Path, out: &Path) {
-    let image = imgcodecs::imread(photo.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
-    let (w, h) = (image.cols() as f32, image.rows() as f32);
-    let frames = out.with_extension("d");
-    std::fs::create_dir_all(&frames).unwrap();
-    for i in 0..60 {
-        let t = i as f32 / 60.0;
-        let angle = (25.0f32 * (t * std::f32::consts::TAU).sin()).to_radians();
-        let drift = 20.0 * (t * std::f32::consts::PI).sin();
-        let scale = 300.0 / w.max(h);
-        let project = |x: f32, y: f32| {
-            let (x, y) = ((x - w / 2.0) * scale, (y - h / 2.0) * scale);
-            let z = 900.0 + x * angle.sin();
-            Point2f::new(320.0 + drift + 700.0 * x * angle.cos() / z, 240.0 + 700.0 * y / z)
-        };
-        let corners = [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)];
-        let src: Vector<Point2f> = corners.iter().map(|&(x, y)| Point2f::new(x, y)).collect();
-        let dst: Vector<Point2f> = corners.iter().map(|&(x, y)| project(x, y)).collect();
-        let m = imgproc::get_perspective_transform(&src, &dst, opencv::core::DECOMP_LU).unwrap();
-        let mut frame = Mat::default();
-        let grey = Scalar::new(60.0, 70.0, 80.0, 0.0);
-        imgproc::warp_perspective(&image, &mut frame, &m, Size::new(640, 480), imgproc::INTER_LINEAR, 0, grey).unwrap();
-        imgcodecs::imwrite(frames.join(format!("{i:03}.png")).to_str().unwrap(), &frame, &Vector::new()).unwrap();
-    }
-    let pattern = frames.join("%03d.png");
-    ffmpeg(&[
-        "-framerate",
-        "15",
-        "-i",
-        pattern.to_str().unwrap(),
-        "-c:v",
-        "libvpx",
-        "-b:v",
-        "1M",
-        out.to_str().unwrap(),
-    ]);
-}
-
 fn check(engine: &Engine, clip: &Path, steps: &[Action]) -> liveness::Liveness {
     let bytes = std::fs::read(clip).unwrap();
     let capture = CaptureReport::default();
@@ -86,8 +49,8 @@ fn check(engine: &Engine, clip: &Path, steps: &[Action]) -> liveness::Liveness {
         steps,
         capture: &capture,
         bytes: &bytes,
-        same_bytes: Vec::new(),
-        earlier: Vec::new(),
+        same_bytes: &[],
+        earlier: &[],
         document_face: None,
         face_threshold: idgate::config::DEFAULT_MATCH_THRESHOLD,
     };

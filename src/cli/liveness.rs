@@ -92,8 +92,8 @@ fn check(settings: Settings, video: PathBuf, challenge: &str, camera_label: Opti
         steps: &steps,
         capture: &capture,
         bytes: &bytes,
-        same_bytes: Vec::new(),
-        earlier: Vec::new(),
+        same_bytes: &[],
+        earlier: &[],
         document_face: None,
         face_threshold: settings.face_match.threshold,
     };

@@ -131,8 +131,8 @@ fn liveness_stage(
         steps,
         capture,
         bytes: &facts.selfie_bytes,
-        same_bytes: facts.same_bytes.clone(),
-        earlier: facts.earlier.clone(),
+        same_bytes: &facts.same_bytes,
+        earlier: &facts.earlier,
         document_face,
         face_threshold: threshold,
     };

@@ -7,15 +7,13 @@
 //!   drifting, as a hand-held print) moves as a plane, shows no head turn, and is rejected;
 //! - challenge misuse (none, another session's, spent) is refused with problem+json.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use opencv::core::{Mat, Point2f, Scalar, Size, Vector};
-use opencv::prelude::*;
-use opencv::{imgcodecs, imgproc};
 use reqwest::Method;
 
 use crate::fixtures::id_card;
 use crate::helpers::{Db, TestApp, ffmpeg, idgate, shared_data, spawn_app_with};
+use crate::print_attack::print_attack;
 
 const CARPHONE_DOES: &str = "turn_right,blink,turn_left";
 
@@ -33,59 +31,6 @@ pub fn carphone_case(dir: &Path) -> Option<(Vec<u8>, Vec<u8>)> {
         frame.to_str().unwrap(),
     ]);
     Some((id_card(&frame), std::fs::read(&clip).unwrap()))
-}
-
-/// A hand-held print: `photo` on a plane that turns about its vertical axis (±25°) and
-/// drifts, seen by a pinhole camera; 4 s at 15 fps, VP8 WebM.
-pub fn print_attack(photo: &Path, out: &Path) -> PathBuf {
-    let image = imgcodecs::imread(photo.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
-    let (w, h) = (image.cols() as f32, image.rows() as f32);
-    let frames = out.with_extension("frames");
-    std::fs::create_dir_all(&frames).unwrap();
-    let (cw, ch) = (640.0f32, 480.0f32);
-    let f = 700.0f32;
-    let depth = 900.0f32;
-    for i in 0..60 {
-        let t = i as f32 / 60.0;
-        let angle = (25.0f32 * (t * std::f32::consts::TAU).sin()).to_radians();
-        let drift = 20.0 * (t * std::f32::consts::PI).sin();
-        let scale = 300.0 / w.max(h);
-        let project = |x: f32, y: f32| {
-            let (x, y) = ((x - w / 2.0) * scale, (y - h / 2.0) * scale);
-            let (xr, zr) = (x * angle.cos(), depth + x * angle.sin());
-            Point2f::new(cw / 2.0 + drift + f * xr / zr, ch / 2.0 + f * y / zr)
-        };
-        let src: Vector<Point2f> =
-            [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)].iter().map(|&(x, y)| Point2f::new(x, y)).collect();
-        let dst: Vector<Point2f> =
-            [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)].iter().map(|&(x, y)| project(x, y)).collect();
-        let m = imgproc::get_perspective_transform(&src, &dst, opencv::core::DECOMP_LU).unwrap();
-        let mut frame = Mat::default();
-        imgproc::warp_perspective(
-            &image,
-            &mut frame,
-            &m,
-            Size::new(cw as i32, ch as i32),
-            imgproc::INTER_LINEAR,
-            opencv::core::BORDER_CONSTANT,
-            Scalar::new(60.0, 70.0, 80.0, 0.0),
-        )
-        .unwrap();
-        imgcodecs::imwrite(frames.join(format!("{i:03}.png")).to_str().unwrap(), &frame, &Vector::new()).unwrap();
-    }
-    let pattern = frames.join("%03d.png");
-    ffmpeg(&[
-        "-framerate",
-        "15",
-        "-i",
-        pattern.to_str().unwrap(),
-        "-c:v",
-        "libvpx",
-        "-b:v",
-        "1M",
-        out.to_str().unwrap(),
-    ]);
-    out.to_path_buf()
 }
 
 /// Consent, document, challenge; returns (verification id, token, challenge id).

@@ -32,6 +32,8 @@ mod fixtures;
 mod health;
 mod helpers;
 mod liveness;
+#[path = "../support/print_attack.rs"]
+mod print_attack;
 mod processes;
 mod real_faces;
 mod service_flow;

@@ -44,9 +44,9 @@ pub struct LivenessInput<'a> {
     /// The selfie's bytes (container metadata).
     pub bytes: &'a [u8],
     /// Other verifications whose selfie has the same sha256.
-    pub same_bytes: Vec<String>,
+    pub same_bytes: &'a [String],
     /// Other verifications' selfie fingerprints.
-    pub earlier: Vec<(String, Vec<u64>)>,
+    pub earlier: &'a [(String, Vec<u64>)],
     pub document_face: Option<&'a Embedding>,
     pub face_threshold: f32,
 }
