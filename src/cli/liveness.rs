@@ -47,9 +47,11 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
         _ => Failure::bad_input(error_chain(&e)),
     })?;
     if !json {
-        outln!("frame  t_ms    faces  yaw    pitch  roll   blink  smile  jaw    spoof");
+        outln!("frame  t_ms    faces  yaw    pitch  roll   blink  smile  jaw    spoof  (* between grid frames)");
     }
-    for o in &observed.frames {
+    let grid: std::collections::HashSet<usize> = observed.frames.iter().map(|o| o.frame_index).collect();
+    for o in observed.timeline() {
+        let between = !grid.contains(&o.frame_index);
         let f = o.face.as_ref();
         let pose = f.and_then(|f| f.pose);
         if json {
@@ -60,13 +62,14 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
                     "yaw": pose.map(|p| p.yaw), "pitch": pose.map(|p| p.pitch), "roll": pose.map(|p| p.roll),
                     "blink": f.map(|f| f.blink()), "smile": f.map(|f| f.smile), "jaw_open": f.map(|f| f.jaw_open),
                     "presence": f.map(|f| f.mesh.presence), "spoof": f.and_then(|f| f.spoof),
+                    "between": between,
                 })
             );
         } else {
             let num = |v: Option<f32>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"));
             outln!(
                 "{:<6} {:<7.0} {:<6} {:<6} {:<6} {:<6} {:<6} {:<6} {:<6} {}",
-                o.frame_index,
+                format!("{}{}", o.frame_index, if between { "*" } else { "" }),
                 o.timestamp_ms,
                 o.faces,
                 num(pose.map(|p| p.yaw)),

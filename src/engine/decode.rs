@@ -10,6 +10,9 @@
 //! - When it does not (browser WebM has no duration), frames are kept at a stride that
 //!   doubles whenever `2 × sample` are held, then thinned to `sample` evenly spaced frames
 //!   and handed on at the end.
+//!
+//! `Sampling::Every` hands on every frame as it is decoded (liveness chooses by timestamp
+//! which frames it measures; a short channel bounds the frames held at once).
 
 use std::fs::File;
 use std::io::Read;
@@ -49,10 +52,17 @@ pub struct VideoSummary {
 /// order) while the caller analyses them; `finish()` gives the summary or the media error.
 pub struct VideoStream {
     frames: Receiver<VideoFrame>,
+    info: Receiver<VideoInfo>,
     decoder: JoinHandle<Result<VideoSummary, MediaError>>,
 }
 
 impl VideoStream {
+    /// The container's declarations, once it is open (`None` when it could not be opened:
+    /// `finish` then says why). Ask once: they are sent once.
+    pub fn info(&self) -> Option<VideoInfo> {
+        self.info.recv().ok()
+    }
+
     /// Sampled frames as they are decoded; ends when the decoder stops.
     pub fn frames(&self) -> impl Iterator<Item = VideoFrame> + '_ {
         self.frames.iter()
@@ -63,6 +73,26 @@ impl VideoStream {
         self.frames.iter().for_each(drop);
         self.decoder.join().unwrap_or(Err(MediaError::Undecodable))
     }
+}
+
+/// Which frames of a video are handed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sampling {
+    /// At most this many, spread evenly over the clip (see the module doc).
+    Spread(usize),
+    /// Every decoded frame, in stream order, as soon as it is decoded.
+    Every,
+}
+
+/// Frames decoded ahead of the reader with `Sampling::Every`.
+const EVERY_AHEAD: usize = 8;
+
+/// What the container says of a video before its frames are decoded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VideoInfo {
+    /// The frame count it declares, when it declares a plausible one.
+    pub declared_frames: Option<usize>,
+    pub fps: f64,
 }
 
 /// An opened input: a decoded still image or a video being decoded.
@@ -91,7 +121,7 @@ fn read_all(file: File, len: u64, limit: u64) -> Result<Vec<u8>, MediaError> {
 
 /// Opens `path` as an image (decoded now) or a video (decoding starts on its own thread),
 /// whichever its content is.
-pub fn load(path: &Path, limits: &MediaLimits, sample: usize) -> Result<Media, MediaError> {
+pub fn load(path: &Path, limits: &MediaLimits, sampling: Sampling) -> Result<Media, MediaError> {
     let (mut file, len) = open(path)?;
     let mut head = [0u8; 32];
     let got = file.read(&mut head).map_err(MediaError::Unreadable)?;
@@ -100,7 +130,7 @@ pub fn load(path: &Path, limits: &MediaLimits, sample: usize) -> Result<Media, M
         if len > limits.max_video_bytes {
             return Err(MediaError::TooManyBytes { limit: limits.max_video_bytes });
         }
-        return stream_video(path, format, *limits, sample).map(Media::Video);
+        return stream_video(path, format, *limits, sampling).map(Media::Video);
     }
     let (file, len) = open(path)?;
     let bytes = read_all(file, len, limits.max_image_bytes)?;
@@ -174,15 +204,30 @@ fn stream_video(
     path: &Path,
     format: MediaFormat,
     limits: MediaLimits,
-    sample: usize,
+    sampling: Sampling,
 ) -> Result<VideoStream, MediaError> {
-    let (sender, frames) = sync_channel(sample.max(1));
+    let ahead = match sampling {
+        Sampling::Spread(sample) => sample.max(1),
+        Sampling::Every => EVERY_AHEAD,
+    };
+    let (sender, frames) = sync_channel(ahead);
+    let (info_sender, info) = sync_channel(1);
     let path: PathBuf = path.to_path_buf();
     let decoder = std::thread::Builder::new()
         .name("video-decode".into())
-        .spawn(move || decode_video(&path, format, &limits, sample, &sender))
+        .spawn(move || decode_video(&path, format, &limits, sampling, &info_sender, &sender))
         .map_err(MediaError::Unreadable)?;
-    Ok(VideoStream { frames, decoder })
+    Ok(VideoStream { frames, info, decoder })
+}
+
+/// Whether `decoded` frames, the last at `last_ms`, fall short of `declared` frames at `fps`.
+fn truncated(declared: usize, fps: f64, decoded: usize, last_ms: f64) -> bool {
+    let few = (decoded as f64) < declared as f64 * 0.9 - 1.0;
+    if !(fps > 0.0 && fps.is_finite()) {
+        return few;
+    }
+    let length_ms = declared as f64 * 1000.0 / fps;
+    few && last_ms < length_ms * 0.9 - 2000.0 / fps
 }
 
 /// The frame indices to keep when the clip's length is known.
@@ -195,7 +240,8 @@ fn decode_video(
     path: &Path,
     format: MediaFormat,
     limits: &MediaLimits,
-    sample: usize,
+    sampling: Sampling,
+    info: &SyncSender<VideoInfo>,
     sink: &SyncSender<VideoFrame>,
 ) -> Result<VideoSummary, MediaError> {
     let started = Instant::now();
@@ -219,21 +265,37 @@ fn decode_video(
     let declared = prop(&capture, videoio::CAP_PROP_FRAME_COUNT);
     let declared = (declared.is_finite() && declared >= 1.0 && declared <= limits.max_video_frames as f64)
         .then_some(declared as usize);
+    let _ = info.send(VideoInfo { declared_frames: declared, fps });
 
-    let mut plan = declared.map(|n| planned_indices(n, sample)).unwrap_or_default().into_iter().peekable();
+    let (sample, every) = match sampling {
+        Sampling::Spread(sample) => (sample, false),
+        Sampling::Every => (usize::MAX, true),
+    };
+    let mut plan =
+        declared.filter(|_| !every).map(|n| planned_indices(n, sample)).unwrap_or_default().into_iter().peekable();
     let mut sampler = Sampler::new(sample);
     let (mut decoded, mut sent) = (0usize, 0usize);
+    let mut last_ms = 0.0f64;
+    // Frames go to the reader at once (every frame, or a plan known up front) or are held by the sampler.
+    let direct = every || declared.is_some();
     while capture.grab().unwrap_or(false) {
         if decoded >= limits.max_video_frames {
             return Err(MediaError::VideoTooLong { limit: limits.max_video_frames });
         }
-        let wanted = if declared.is_some() { plan.peek() == Some(&decoded) } else { sampler.wants(decoded) };
+        let wanted = if every {
+            true
+        } else if declared.is_some() {
+            plan.peek() == Some(&decoded)
+        } else {
+            sampler.wants(decoded)
+        };
+        last_ms = last_ms.max(prop(&capture, videoio::CAP_PROP_POS_MSEC));
         if wanted {
             let mut bgr = Mat::default();
             if capture.retrieve(&mut bgr, 0).unwrap_or(false) && !bgr.empty() {
                 let frame =
                     VideoFrame { index: decoded, timestamp_ms: prop(&capture, videoio::CAP_PROP_POS_MSEC), bgr };
-                if declared.is_some() {
+                if direct {
                     plan.next();
                     sent += 1;
                     if sink.send(frame).is_err() {
@@ -250,8 +312,10 @@ fn decode_video(
     if decoded == 0 {
         return Err(MediaError::NoFrames);
     }
-    // A container that promises more frames than the stream holds was cut short.
-    if declared.is_some_and(|n| (decoded as f64) < n as f64 * 0.9 - 1.0) {
+    // A container that promises more frames than the stream holds, and whose frames stop
+    // well before the time it declares, was cut short. (Fewer frames that reach the end are
+    // a variable-rate clip from a camera that dropped frames.)
+    if declared.is_some_and(|n| truncated(n, fps, decoded, last_ms)) {
         return Err(MediaError::Truncated);
     }
     for frame in sampler.finish() {
@@ -302,6 +366,15 @@ mod tests {
         assert_eq!(planned_indices(150, 8), vec![0, 21, 43, 64, 85, 106, 128, 149]);
         assert_eq!(planned_indices(3, 8), vec![0, 1, 2]);
         assert_eq!(planned_indices(10, 1), vec![0]);
+    }
+
+    #[test]
+    fn a_clip_that_dropped_frames_is_not_a_truncated_one() {
+        // 120 frames declared at 30 fps (4 s): half of them reaching 3.97 s dropped frames;
+        // half of them ending at 2 s were cut.
+        assert!(!truncated(120, 30.0, 60, 3970.0));
+        assert!(truncated(120, 30.0, 60, 1990.0));
+        assert!(!truncated(120, 30.0, 118, 1990.0));
     }
 
     #[test]

@@ -238,7 +238,7 @@ impl Engine {
     /// stage (a video goes on decoding on its own thread: see `decode::VideoStream`).
     pub fn decode(&self, path: &Path, times: &mut StageTimes) -> Result<decode::Media, media::MediaError> {
         let started = Instant::now();
-        let media = decode::load(path, &self.settings.media, self.settings.sample_frames);
+        let media = decode::load(path, &self.settings.media, decode::Sampling::Spread(self.settings.sample_frames));
         times.decode += started.elapsed();
         media
     }

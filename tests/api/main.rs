@@ -29,6 +29,7 @@ mod document_cli;
 mod documents;
 mod engine;
 mod fixtures;
+mod frame_drops;
 mod health;
 mod helpers;
 mod liveness;

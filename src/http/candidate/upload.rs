@@ -64,7 +64,7 @@ pub async fn validate(ctx: &Context, bytes: web::Bytes, expect: Expect) -> Resul
                 std::fs::create_dir_all(&tmp_dir)?;
                 let mut file = tempfile::NamedTempFile::new_in(&tmp_dir)?;
                 std::io::Write::write_all(&mut file, &bytes)?;
-                Ok(match decode::load(file.path(), &limits, 1) {
+                Ok(match decode::load(file.path(), &limits, decode::Sampling::Spread(1)) {
                     Ok(Media::Video(stream)) => stream.finish().map(|_| f),
                     Ok(Media::Image { format, .. }) => Ok(format),
                     Err(e) => Err(e),

@@ -1,13 +1,23 @@
 //! Did the video perform the session's challenge, each action in order and within its window?
 //!
-//! From the per-frame series (pose and blendshapes of the single face), events are found:
+//! From the per-frame series (pose and blendshapes of the single face, on the grid frames and
+//! the frames the dense pass measured between them), events are found by time, never by
+//! frame count, so a camera at 12 fps or one that drops frames is read as it ran:
 //! - a turn: yaw at least `turn_degrees` from the neutral yaw (the median over the clip's
-//!   first second), held for two samples;
-//! - look up: pitch at least `up_degrees` above the neutral pitch, held for two samples;
-//! - a blink: the mean eye-blink score rises to `blink_closed` and falls below `blink_open`;
-//!   `blink_twice` needs two such blinks;
-//! - a smile: the mean mouth-smile score at least `smile` and `smile_rise` above the neutral score,
-//!   held for two samples.
+//!   first second), held for `hold_ms`;
+//! - look up: pitch at least `up_degrees` above the neutral pitch, held for `hold_ms`;
+//! - a blink: the mean eye-blink score rises to `blink_closed` (and `blink_rise` above the
+//!   neutral score) and falls back below `blink_open` (and half that rise) within
+//!   `blink_max_ms`; `blink_twice` needs two such blinks. A real blink closes the eyes for
+//!   well under 100 ms, so at 30 fps one frame may be all that sees it shut and at 12 fps
+//!   none: the half-closed frames either side reach `blink_closed` (Carphone: 0.71 on the
+//!   shut frame, 0.24 and 0.35 beside it, 0.01–0.10 otherwise);
+//! - a smile: the mean mouth-smile score at least `smile` and `smile_rise` above the neutral
+//!   score, held for `hold_ms`.
+//!
+//! "Held for `hold_ms`" is measured from the run's first sample to the first sample after it
+//! (or, at the clip's end, its last sample plus the typical frame gap), so two samples at
+//! 15 fps, two at 12 fps and three at 30 fps all hold for 100 ms.
 //!
 //! Step k is met by the first matching event that starts after step k−1's event started and
 //! no later than `window_ms` after it (the first step: after the clip's start). Order is by
@@ -26,8 +36,11 @@ pub struct ChallengeThresholds {
     pub up_degrees: f32,
     pub blink_closed: f32,
     pub blink_open: f32,
+    pub blink_rise: f32,
+    pub blink_max_ms: f64,
     pub smile: f32,
     pub smile_rise: f32,
+    pub hold_ms: f64,
     pub window_ms: f64,
 }
 
@@ -36,10 +49,13 @@ impl Default for ChallengeThresholds {
         Self {
             turn_degrees: 15.0,
             up_degrees: 8.0,
-            blink_closed: 0.45,
-            blink_open: 0.25,
+            blink_closed: 0.2,
+            blink_open: 0.12,
+            blink_rise: 0.15,
+            blink_max_ms: 1000.0,
             smile: 0.5,
             smile_rise: 0.3,
+            hold_ms: 100.0,
             window_ms: 6000.0,
         }
     }
@@ -81,7 +97,7 @@ struct Event {
     to: f64,
 }
 
-fn series(frames: &[Observation]) -> Vec<Sample> {
+fn series(frames: &[&Observation]) -> Vec<Sample> {
     frames
         .iter()
         .filter_map(|o| {
@@ -97,16 +113,28 @@ fn median(mut values: Vec<f32>) -> f32 {
     values.get(values.len() / 2).copied().unwrap_or_default()
 }
 
-/// Runs of at least `min` consecutive samples where `on` holds.
-fn runs(samples: &[Sample], min: usize, on: impl Fn(&Sample) -> bool) -> Vec<Event> {
+/// The typical time between samples (the median gap).
+fn frame_gap(samples: &[Sample]) -> f64 {
+    let mut gaps: Vec<f64> = samples.windows(2).filter_map(|w| Some(w.get(1)?.t - w.first()?.t)).collect();
+    gaps.sort_by(f64::total_cmp);
+    gaps.get(gaps.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Slack for timestamps rounded to the millisecond.
+const TIME_SLACK_MS: f64 = 1.0;
+
+/// Runs where `on` holds for at least `hold_ms` (first sample to the first sample after).
+fn runs(samples: &[Sample], hold_ms: f64, on: impl Fn(&Sample) -> bool) -> Vec<Event> {
+    // Frame times are whole milliseconds: three frames at 30 fps span 99.9 ms or 100 ms.
+    let hold_ms = hold_ms - TIME_SLACK_MS;
     let mut events = Vec::new();
-    let mut start: Option<(usize, f64)> = None;
+    let mut start: Option<f64> = None;
     let mut last = 0.0;
-    for (i, s) in samples.iter().enumerate() {
+    for s in samples {
         match (on(s), start) {
-            (true, None) => start = Some((i, s.t)),
-            (false, Some((first, from))) => {
-                if i - first >= min {
+            (true, None) => start = Some(s.t),
+            (false, Some(from)) => {
+                if s.t - from >= hold_ms {
                     events.push(Event { from, to: last });
                 }
                 start = None;
@@ -115,23 +143,25 @@ fn runs(samples: &[Sample], min: usize, on: impl Fn(&Sample) -> bool) -> Vec<Eve
         }
         last = s.t;
     }
-    if let Some((first, from)) = start
-        && samples.len() - first >= min
+    if let Some(from) = start
+        && last + frame_gap(samples) - from >= hold_ms
     {
         events.push(Event { from, to: last });
     }
     events
 }
 
-/// Blinks with hysteresis: closed at `closed`, reopened below `open`.
-fn blinks(samples: &[Sample], closed: f32, open: f32) -> Vec<Event> {
+/// Blinks with hysteresis: closed at `closed`, reopened below `open` within `max_ms`.
+fn blinks(samples: &[Sample], closed: f32, open: f32, max_ms: f64) -> Vec<Event> {
     let mut events = Vec::new();
     let mut shut: Option<f64> = None;
     for s in samples {
         match shut {
             None if s.blink >= closed => shut = Some(s.t),
             Some(from) if s.blink < open => {
-                events.push(Event { from, to: s.t });
+                if s.t - from <= max_ms {
+                    events.push(Event { from, to: s.t });
+                }
                 shut = None;
             }
             _ => {}
@@ -157,14 +187,18 @@ fn events(samples: &[Sample], action: Action, t: &ChallengeThresholds) -> Vec<Ev
     let yaw0 = median(neutral.iter().map(|s| s.yaw).collect());
     let pitch0 = median(neutral.iter().map(|s| s.pitch).collect());
     let smile0 = median(neutral.iter().map(|s| s.smile).collect());
+    let blink0 = median(neutral.iter().map(|s| s.blink).collect());
+    let closed = t.blink_closed.max(blink0 + t.blink_rise);
+    let open = t.blink_open.max(blink0 + t.blink_rise / 2.0);
+    let hold = t.hold_ms;
     match action {
-        Action::TurnLeft => runs(samples, 2, |s| s.yaw - yaw0 >= t.turn_degrees),
-        Action::TurnRight => runs(samples, 2, |s| yaw0 - s.yaw >= t.turn_degrees),
-        Action::LookUp => runs(samples, 2, |s| s.pitch - pitch0 >= t.up_degrees),
-        Action::Smile => runs(samples, 2, |s| s.smile >= t.smile && s.smile - smile0 >= t.smile_rise),
-        Action::Blink => blinks(samples, t.blink_closed, t.blink_open),
+        Action::TurnLeft => runs(samples, hold, |s| s.yaw - yaw0 >= t.turn_degrees),
+        Action::TurnRight => runs(samples, hold, |s| yaw0 - s.yaw >= t.turn_degrees),
+        Action::LookUp => runs(samples, hold, |s| s.pitch - pitch0 >= t.up_degrees),
+        Action::Smile => runs(samples, hold, |s| s.smile >= t.smile && s.smile - smile0 >= t.smile_rise),
+        Action::Blink => blinks(samples, closed, open, t.blink_max_ms),
         Action::BlinkTwice => {
-            let single = blinks(samples, t.blink_closed, t.blink_open);
+            let single = blinks(samples, closed, open, t.blink_max_ms);
             single
                 .windows(2)
                 .filter_map(|w| match w {
@@ -176,8 +210,8 @@ fn events(samples: &[Sample], action: Action, t: &ChallengeThresholds) -> Vec<Ev
     }
 }
 
-/// Checks `steps` against the observed frames.
-pub fn verify(frames: &[Observation], steps: &[Action], thresholds: &ChallengeThresholds) -> ChallengeResult {
+/// Checks `steps` against the observed frames (`Observed::timeline`: in time order).
+pub fn verify(frames: &[&Observation], steps: &[Action], thresholds: &ChallengeThresholds) -> ChallengeResult {
     let samples = series(frames);
     // Strictly after the cursor: the first step may start on the first sample.
     let mut cursor = samples.first().map_or(0.0, |s| s.t) - 1.0;
@@ -216,15 +250,26 @@ mod tests {
     }
 
     #[test]
-    fn runs_need_two_samples_and_close_at_the_end() {
-        let samples = [s(0.0, 0.0, 0.0), s(1.0, 20.0, 0.0), s(2.0, 0.0, 0.0), s(3.0, 20.0, 0.0), s(4.0, 21.0, 0.0)];
-        let e = runs(&samples, 2, |x| x.yaw > 15.0);
-        assert_eq!(e, vec![Event { from: 3.0, to: 4.0 }]);
+    fn runs_are_held_by_time_and_close_at_the_end() {
+        // 15 fps: one sample over the line is 67 ms, too short; two are 133 ms.
+        let at = |i: u32, yaw| s(f64::from(i) * 66.7, yaw, 0.0);
+        let samples = [at(0, 0.0), at(1, 20.0), at(2, 0.0), at(3, 20.0), at(4, 21.0)];
+        let e = runs(&samples, 100.0, |x| x.yaw > 15.0);
+        assert_eq!(e, vec![Event { from: 3.0 * 66.7, to: 4.0 * 66.7 }]);
+        // 30 fps: two samples (67 ms) are not held long enough, three are.
+        let at = |i: u32, yaw| s(f64::from(i) * 33.3, yaw, 0.0);
+        let two = [at(0, 0.0), at(1, 20.0), at(2, 20.0), at(3, 0.0)];
+        assert!(runs(&two, 100.0, |x| x.yaw > 15.0).is_empty());
+        let three = [at(0, 0.0), at(1, 20.0), at(2, 20.0), at(3, 20.0), at(4, 0.0)];
+        assert_eq!(runs(&three, 100.0, |x| x.yaw > 15.0).len(), 1);
     }
 
     #[test]
-    fn a_blink_needs_the_eyes_to_reopen() {
+    fn a_blink_needs_the_eyes_to_reopen_soon() {
         let samples = [s(0.0, 0.0, 0.1), s(1.0, 0.0, 0.7), s(2.0, 0.0, 0.3), s(3.0, 0.0, 0.1), s(4.0, 0.0, 0.6)];
-        assert_eq!(blinks(&samples, 0.45, 0.25), vec![Event { from: 1.0, to: 3.0 }]);
+        assert_eq!(blinks(&samples, 0.45, 0.25, 1000.0), vec![Event { from: 1.0, to: 3.0 }]);
+        // Eyes shut for two seconds: not a blink.
+        let long = [s(0.0, 0.0, 0.05), s(100.0, 0.0, 0.7), s(2100.0, 0.0, 0.05)];
+        assert!(blinks(&long, 0.2, 0.12, 1000.0).is_empty());
     }
 }

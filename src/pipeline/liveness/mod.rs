@@ -19,8 +19,10 @@ pub mod challenge;
 pub mod consistency;
 pub mod injection;
 pub mod observe;
+mod patches;
 pub mod planarity;
 pub mod pose;
+mod timing;
 
 use std::path::Path;
 use std::time::Instant;
@@ -71,7 +73,9 @@ pub struct Liveness {
     pub passive: Passive,
     pub signals: Vec<Signal>,
     pub frames_decoded: usize,
+    /// Grid frames plus the frames the dense pass measured between them (`frames_between`).
     pub frames_analysed: usize,
+    pub frames_between: usize,
     pub elapsed_ms: f64,
     /// Perceptual fingerprint of this video, to store for later replay checks.
     #[serde(skip)]
@@ -96,7 +100,7 @@ pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Resu
     let started = Instant::now();
     let observed = observe::observe(engine, selfie, ObserveSettings::default())?;
     let frames = &observed.frames;
-    let challenge = challenge::verify(frames, input.steps, &ChallengeThresholds::default());
+    let challenge = challenge::verify(&observed.timeline(), input.steps, &ChallengeThresholds::default());
     let planarity =
         planarity::assess(frames, &PlanarityThresholds::default()).map_err(crate::engine::EngineError::OpenCv)?;
     let consistency = consistency::assess(frames, input.document_face, input.face_threshold);
@@ -171,7 +175,8 @@ pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Resu
         passive,
         signals,
         frames_decoded: observed.video.decoded,
-        frames_analysed: frames.len(),
+        frames_analysed: frames.len() + observed.between.len(),
+        frames_between: observed.between.len(),
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         fingerprint,
     })
