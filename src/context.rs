@@ -1,5 +1,6 @@
 //! The services a request or a job needs, built once from the settings and shared.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -91,19 +92,31 @@ impl Context {
     }
 }
 
+/// Creates the data directory (and any missing parent) owner-only, mode 0700, if absent.
+pub fn ensure_data_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
 /// Creates the data directory (owner-only), connects and migrates.
 pub async fn open_store(settings: &Settings) -> Result<Store, StartError> {
     let dir = &settings.storage.data_dir;
-    std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
+    ensure_data_dir(dir).map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
     let store = Store::connect(&settings.storage.database_url(), settings.storage.max_connections).await?;
     store.migrate().await?;
     Ok(store)
 }
 
-/// The configured master key, or the one kept in the data directory (created if absent).
+/// The configured master key, or the one kept in the data directory (both created if absent,
+/// so that any command may be the first to touch a data directory).
 pub fn master_key(settings: &Settings) -> Result<MasterKey, KeyError> {
     match &settings.storage.master_key {
         Some(key) => MasterKey::from_base64(key.expose()),
-        None => MasterKey::load_or_create(&settings.storage.data_dir.join("master.key")),
+        None => {
+            let dir = &settings.storage.data_dir;
+            let path = dir.join("master.key");
+            ensure_data_dir(dir).map_err(|source| KeyError::Io { path: path.display().to_string(), source })?;
+            MasterKey::load_or_create(&path)
+        }
     }
 }
