@@ -147,6 +147,7 @@ async fn bench(
     settings.jobs.poll_millis = 20;
     // Throughput and the approved path; the liveness stage has its own bench (benches/liveness.rs).
     settings.liveness.required = false;
+    let listener = idgate::startup::bind(&mut settings).map_err(|e| e.to_string())?;
     let ctx = Context::with_engine(settings, Arc::new(SystemClock), engine)
         .await
         .map_err(|e| idgate::telemetry::error_chain(&e))?;
@@ -162,7 +163,7 @@ async fn bench(
         .map_err(|e| e.to_string())?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(idgate::worker::run(ctx.clone(), 1, stopped));
-    let app = Application::build(ctx.clone()).map_err(|e| e.to_string())?;
+    let app = Application::build(ctx.clone(), listener).map_err(|e| e.to_string())?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
     let http = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().map_err(|e| e.to_string())?;

@@ -1,10 +1,12 @@
-//! Building the HTTP application: bind first (port 0 allowed), then run.
+//! Building the HTTP application: bind first (port 0 allowed), so that the settings carry the
+//! real address before anything (links, the token issuer) is derived from them; then run.
 
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
+use crate::config::Settings;
 use crate::context::Context;
 use crate::http::{audit, auth, candidate, health, hr, openapi, problem, tokens};
 
@@ -60,10 +62,17 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
     }
 }
 
+/// Binds `settings.server.bind` and writes the address actually bound back into it (the real
+/// port when 0 was asked for): without `candidate.public_url`, links follow it.
+pub fn bind(settings: &mut Settings) -> std::io::Result<TcpListener> {
+    let listener = TcpListener::bind(settings.server.bind)?;
+    settings.server.bind = listener.local_addr()?;
+    Ok(listener)
+}
+
 impl Application {
-    /// Binds `ctx.settings.server.bind` and prepares the server.
-    pub fn build(ctx: Context) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(ctx.settings.server.bind)?;
+    /// Prepares the server on a listener from `bind`.
+    pub fn build(ctx: Context, listener: TcpListener) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let routes = configure(ctx);
         let server = HttpServer::new(move || {

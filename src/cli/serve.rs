@@ -8,7 +8,7 @@ use super::{Failure, error_chain, runtime};
 use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::context::{Context, open_store};
-use crate::startup::Application;
+use crate::startup::{self, Application};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,15 +33,17 @@ pub fn run(mut settings: Settings, args: Args) -> Result<(), Failure> {
     if let Some(bind) = args.bind {
         settings.server.bind = bind;
     }
+    let bind = settings.server.bind;
+    let cannot_listen = |e: std::io::Error| Failure::internal(format!("cannot listen on {bind}: {e}"));
+    let listener = startup::bind(&mut settings).map_err(cannot_listen)?;
     runtime()?.block_on(async move {
         let ctx = context(settings).await?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let workers = tokio::spawn(crate::worker::run(ctx.clone(), ctx.settings.jobs.workers, stopped));
-        let bind = ctx.settings.server.bind;
-        let app =
-            Application::build(ctx.clone()).map_err(|e| Failure::internal(format!("cannot listen on {bind}: {e}")))?;
-        let address = SocketAddr::new(bind.ip(), app.port());
+        let address = ctx.settings.server.bind;
+        let app = Application::build(ctx.clone(), listener).map_err(cannot_listen)?;
         outln!("idgate listening on http://{address}");
+        outln!("candidate links start with {}/c/", ctx.settings.public_url());
         tracing::info!(%address, "listening");
         let served = app.run().await;
         let _ = stop.send(true);

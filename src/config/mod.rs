@@ -3,6 +3,7 @@
 
 mod sections;
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -38,7 +39,23 @@ pub struct Settings {
 impl Settings {
     /// The `iss` of tokens (and the base of the JWKS URL).
     pub fn issuer(&self) -> String {
-        self.tokens.issuer.clone().unwrap_or_else(|| self.candidate.public_url.trim_end_matches('/').to_owned())
+        self.tokens.issuer.clone().unwrap_or_else(|| self.public_url())
+    }
+
+    /// The base of candidate links, without a trailing slash: `candidate.public_url`, or else
+    /// the address the server listens on (`serve` puts the real port there when 0 was asked
+    /// for; an unspecified address such as 0.0.0.0 becomes loopback).
+    pub fn public_url(&self) -> String {
+        if let Some(url) = &self.candidate.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let bind = self.server.bind;
+        let ip = match bind.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, bind.port()))
     }
 }
 
@@ -106,7 +123,7 @@ impl Settings {
             self.storage.media_url = Some(v);
         }
         if let Some(v) = var("IDGATE_PUBLIC_URL") {
-            self.candidate.public_url = v;
+            self.candidate.public_url = Some(v);
         }
         if let Some(v) = var("IDGATE_WORKERS") {
             self.jobs.workers = parse("IDGATE_WORKERS", &v)?;
@@ -161,7 +178,9 @@ impl Settings {
         if self.storage.media_url.as_deref().is_some_and(|u| !u.starts_with("s3://")) {
             return Err(ConfigError::Invalid("storage.media_url must be an s3://bucket/prefix URL"));
         }
-        if url::Url::parse(&self.candidate.public_url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
+        if let Some(public) = &self.candidate.public_url
+            && url::Url::parse(public).map_or(true, |u| !matches!(u.scheme(), "http" | "https"))
+        {
             return Err(ConfigError::Invalid("candidate.public_url must be an http(s) URL"));
         }
         if self.candidate.token_ttl_hours == 0 || self.jobs.max_attempts < 1 || self.jobs.lease_seconds < 5 {
@@ -201,6 +220,22 @@ mod tests {
         .unwrap();
         assert_eq!(s.server.bind.port(), 0);
         assert_eq!(s.face_match.threshold, 0.5);
+    }
+
+    #[test]
+    fn links_follow_the_bound_address_unless_a_public_url_is_set() {
+        let mut s = Settings::default();
+        s.server.bind = "127.0.0.1:18080".parse().unwrap();
+        assert_eq!(s.public_url(), "http://127.0.0.1:18080");
+        assert_eq!(s.issuer(), "http://127.0.0.1:18080");
+        s.server.bind = "0.0.0.0:9000".parse().unwrap();
+        assert_eq!(s.public_url(), "http://127.0.0.1:9000");
+        s.server.bind = "[::]:9000".parse().unwrap();
+        assert_eq!(s.public_url(), "http://[::1]:9000");
+        s.candidate.public_url = Some("https://verify.example.com/".into());
+        assert_eq!(s.public_url(), "https://verify.example.com");
+        s.candidate.public_url = Some("ftp://x".into());
+        assert!(s.validate().is_err());
     }
 
     #[test]

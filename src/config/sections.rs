@@ -106,15 +106,16 @@ impl Default for DecisionSettings {
 pub struct CandidateSettings {
     /// How long a candidate link stays valid, in hours.
     pub token_ttl_hours: u64,
-    /// Base of the candidate links idgate hands out.
-    pub public_url: String,
+    /// Base of the candidate links idgate hands out (and of the token issuer). Unset: the
+    /// address the server is bound to (`Settings::public_url`).
+    pub public_url: Option<String>,
     /// The consent text version the candidate must accept.
     pub consent_version: String,
 }
 
 impl Default for CandidateSettings {
     fn default() -> Self {
-        Self { token_ttl_hours: 72, public_url: "http://127.0.0.1:8080".into(), consent_version: "2026-11".into() }
+        Self { token_ttl_hours: 72, public_url: None, consent_version: "2026-11".into() }
     }
 }
 

@@ -4,6 +4,11 @@
 //! turn left), so the challenge stage must find the motion in the browser's own WebM.
 //! Then the HR API reads the result.
 //!
+//! It runs beside the rest of the suite on purpose (a real laptop is busy too): Chromium's
+//! capture then jitters and drops frames, and the liveness stage reads every frame by its
+//! timestamp, looking densely where a blink or smile may be, so a blink that falls between
+//! grid frames is still found. It also holds with CPU hogs beside it (see issue 13's note).
+//!
 //! `make test` installs chromium and the npm package and sets IDGATE_REQUIRE_BROWSER=1, so
 //! a missing browser fails there; a plain `cargo test` skips with a message instead.
 //! IDGATE_SCREENSHOTS_DIR=docs/screenshots keeps the screenshots (the README shows them).
@@ -68,6 +73,8 @@ async fn a_candidate_walks_the_flow_in_chromium_and_hr_reads_the_result() {
         let live = &done["results"]["liveness"];
         assert_eq!(live["outcome"], "done", "{done}");
         assert_eq!(live["challenge"]["passed"], true, "{viewport}: {live}");
+        // The figures a failure would need (frames decoded, between grid frames, timing).
+        eprintln!("{viewport}: {live}");
         // Chromium's fake camera is a virtual camera, and it says so in its label.
         let signals: Vec<&str> =
             live["signals"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();

@@ -1,5 +1,6 @@
 //! Shared test plumbing: the real engine (loaded once), the real binary, generated media,
-//! and `../shared/data` access that skips with a message when it is absent.
+//! and `../shared/data` access that skips with a message when it is absent (and fails
+//! instead under `make test`, which sets IDGATE_REQUIRE_DATA=1).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -22,13 +23,20 @@ pub fn engine() -> Arc<Engine> {
         .clone()
 }
 
-/// `../shared/data/<rel>`, or `None` after printing why the test is skipped.
+/// A test cannot run because `what` is missing: under IDGATE_REQUIRE_DATA=1 (`make test`)
+/// that is a failure with one line naming it; otherwise a printed `SKIP:` line.
+pub fn skip(what: &str) {
+    assert!(std::env::var_os("IDGATE_REQUIRE_DATA").is_none(), "required but missing: {what}");
+    eprintln!("SKIP: {what}");
+}
+
+/// `../shared/data/<rel>`, or `None` after `skip` (a failure under IDGATE_REQUIRE_DATA=1).
 pub fn shared_data(rel: &str) -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
     if path.exists() {
         Some(path)
     } else {
-        eprintln!("SKIP: {} is absent (../shared/data is not beside the checkout)", path.display());
+        skip(&format!("{} is absent (../shared/data is not beside the checkout)", path.display()));
         None
     }
 }
@@ -117,10 +125,10 @@ impl Drop for TestApp {
 }
 
 /// A fresh PostgreSQL database (UUID-named) on the server `make test` prepared, or `None`
-/// (with a message) when IDGATE_TEST_DATABASE_URL is not set.
+/// (after `skip`) when IDGATE_TEST_DATABASE_URL is not set.
 pub async fn fresh_postgres() -> Option<String> {
     let Ok(base) = std::env::var("IDGATE_TEST_DATABASE_URL") else {
-        eprintln!("SKIP: IDGATE_TEST_DATABASE_URL is not set (`make test` sets it)");
+        skip("PostgreSQL: IDGATE_TEST_DATABASE_URL is not set (`make test` sets it)");
         return None;
     };
     sqlx::any::install_default_drivers();
@@ -171,6 +179,7 @@ pub async fn spawn_app_clocked(
     // browser test turn liveness back on (the shipped default).
     settings.liveness.required = false;
     tweak(&mut settings);
+    let listener = idgate::startup::bind(&mut settings).unwrap();
     let workers = settings.jobs.workers;
     let ctx = Context::with_engine(settings, clock, engine()).await.unwrap();
     let mut keys = HashMap::new();
@@ -196,7 +205,7 @@ pub async fn spawn_app_clocked(
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(idgate::worker::run(ctx.clone(), workers, stopped));
-    let app = Application::build(ctx.clone()).unwrap();
+    let app = Application::build(ctx.clone(), listener).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
     Some(TestApp { base, http: reqwest::Client::new(), ctx, keys, _dir: dir, stop })

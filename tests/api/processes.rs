@@ -54,7 +54,7 @@ fn serve(dir: &Path, db: Option<&str>, workers: usize, log: &Path) -> Service {
         .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let base = line.split_whitespace().nth(3).unwrap_or_default().to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "{line}");
     Service { child, base }
 }
@@ -263,4 +263,43 @@ fn invalid_configuration_stops_start_up_with_one_line() {
     let out = idgate(dir.path(), None, &["serve"]).env("IDGATE_CONFIG", &bad_file).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The README's first commands in an empty folder: `apikey create` with a data directory that
+/// does not exist yet creates it (0700, with the master key), and `serve` on port 0 then hands
+/// out candidate links on the port it really listens on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_command_creates_the_data_dir_and_links_follow_the_bound_port() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("idgate.toml"), "").unwrap();
+    let data = root.path().join("new/data");
+    let cmd = |args: &[&str]| {
+        let mut cmd = idgate(&data, None, args);
+        cmd.env("IDGATE_CONFIG", root.path().join("idgate.toml")).env_remove("IDGATE_PUBLIC_URL");
+        cmd
+    };
+    let out = cmd(&["apikey", "create", "--org", "ACME", "--role", "hr"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_owned();
+    assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
+    assert!(data.join("master.key").is_file());
+
+    let mut child = cmd(&["serve", "--bind", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let service = Service { child, base: line.split_whitespace().nth(3).unwrap_or_default().to_owned() };
+    assert!(service.base.starts_with("http://127.0.0.1:") && !service.base.ends_with(":0"), "{line}");
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v1/verifications", service.base))
+        .bearer_auth(&key)
+        .json(&crate::helpers::claims_json("first-run"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = created["candidate_url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{}/c/", service.base)), "{url} is not on {}", service.base);
 }

@@ -104,7 +104,7 @@ pub async fn create(
 
     let id = VerificationId::random().to_string();
     let token = secret_token::generate();
-    let link = format!("{}/c/{}", ctx.settings.candidate.public_url.trim_end_matches('/'), token.token);
+    let link = format!("{}/c/{}", ctx.settings.public_url(), token.token);
     let expires_at = now.plus(std::time::Duration::from_secs(ctx.settings.candidate.token_ttl_hours * 3600));
     let seal =
         |bytes: &[u8], what: &str| ctx.sealer.seal(bytes, &format!("{what}:{id}")).map_err(|e| ApiError::internal(&e));
