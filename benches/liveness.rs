@@ -45,15 +45,7 @@ fn shared(rel: &str) -> Option<PathBuf> {
 fn check(engine: &Engine, clip: &Path, steps: &[Action]) -> liveness::Liveness {
     let bytes = std::fs::read(clip).unwrap();
     let capture = CaptureReport::default();
-    let input = LivenessInput {
-        steps,
-        capture: &capture,
-        bytes: &bytes,
-        same_bytes: &[],
-        earlier: &[],
-        document_face: None,
-        face_threshold: idgate::config::DEFAULT_MATCH_THRESHOLD,
-    };
+    let input = LivenessInput::alone(steps, &capture, &bytes, idgate::config::DEFAULT_MATCH_THRESHOLD);
     liveness::assess(engine, clip, &input).unwrap()
 }
 

@@ -91,15 +91,7 @@ fn check(settings: Settings, video: PathBuf, challenge: &str, camera_label: Opti
     let engine = load_engine(&settings)?;
     let bytes = std::fs::read(&video).map_err(|e| Failure::bad_input(format!("{}: {e}", video.display())))?;
     let capture = CaptureReport { camera_label, ..Default::default() };
-    let input = LivenessInput {
-        steps: &steps,
-        capture: &capture,
-        bytes: &bytes,
-        same_bytes: &[],
-        earlier: &[],
-        document_face: None,
-        face_threshold: settings.face_match.threshold,
-    };
+    let input = LivenessInput::alone(&steps, &capture, &bytes, settings.face_match.threshold);
     let result = liveness::assess(&engine, &video, &input).map_err(|e| match e {
         ObserveError::Engine(_) => Failure::internal(error_chain(&e)),
         _ => Failure::bad_input(error_chain(&e)),

@@ -61,6 +61,10 @@ pub fn worker(settings: Settings, args: WorkerArgs) -> Result<(), Failure> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let workers = tokio::spawn(crate::worker::run(ctx.clone(), count, stopped));
         outln!("idgate worker running ({count})");
+        if ctx.settings.candidate.public_url.is_none() && ctx.settings.tokens.issuer.is_none() {
+            // The issuer then comes from this process's bind address, not the API's.
+            tracing::warn!(issuer = %ctx.settings.issuer(), "no candidate.public_url: tokens name the bind address as issuer");
+        }
         let _ = tokio::signal::ctrl_c().await;
         let _ = stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(30), workers).await;

@@ -39,15 +39,7 @@ fn assess(video: &Path, challenge: &str) -> Liveness {
     let steps = parse_actions(challenge).unwrap();
     let bytes = std::fs::read(video).unwrap();
     let capture = CaptureReport::default();
-    let input = LivenessInput {
-        steps: &steps,
-        capture: &capture,
-        bytes: &bytes,
-        same_bytes: &[],
-        earlier: &[],
-        document_face: None,
-        face_threshold: 0.372,
-    };
+    let input = LivenessInput::alone(&steps, &capture, &bytes, idgate::config::DEFAULT_MATCH_THRESHOLD);
     liveness::assess(&engine(), video, &input).unwrap()
 }
 

@@ -64,17 +64,15 @@ struct Flow {
     tokens: Vec<String>,
 }
 
+/// `POST /v1/verifications` for `external_id`: the created verification.
+async fn create(http: &reqwest::Client, base: &str, key: &str, external_id: &str) -> serde_json::Value {
+    let sent =
+        http.post(format!("{base}/v1/verifications")).bearer_auth(key).json(&crate::helpers::claims_json(external_id));
+    sent.send().await.unwrap().json().await.unwrap()
+}
+
 async fn candidate_flow(http: &reqwest::Client, base: &str, key: &str, document: &[u8], selfie: &[u8]) -> Flow {
-    let created: serde_json::Value = http
-        .post(format!("{base}/v1/verifications"))
-        .bearer_auth(key)
-        .json(&crate::helpers::claims_json("proc-1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = create(http, base, key, "proc-1").await;
     let mut tokens = vec![created["candidate_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned()];
     let steps: [(Method, &str, Option<Vec<u8>>); 4] = [
         (Method::POST, "/v1/candidate/consent", Some(br#"{"consent_version":"2026-11","accepted":true}"#.to_vec())),
@@ -290,16 +288,7 @@ async fn the_first_command_creates_the_data_dir_and_links_follow_the_bound_port(
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let service = Service { child, base: line.split_whitespace().nth(3).unwrap_or_default().to_owned() };
     assert!(service.base.starts_with("http://127.0.0.1:") && !service.base.ends_with(":0"), "{line}");
-    let created: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/v1/verifications", service.base))
-        .bearer_auth(&key)
-        .json(&crate::helpers::claims_json("first-run"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = create(&reqwest::Client::new(), &service.base, &key, "first-run").await;
     let url = created["candidate_url"].as_str().unwrap();
     assert!(url.starts_with(&format!("{}/c/", service.base)), "{url} is not on {}", service.base);
 }

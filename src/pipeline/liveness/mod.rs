@@ -53,6 +53,13 @@ pub struct LivenessInput<'a> {
     pub face_threshold: f32,
 }
 
+impl<'a> LivenessInput<'a> {
+    /// A clip assessed on its own: no other verifications, no document face.
+    pub fn alone(steps: &'a [Action], capture: &'a CaptureReport, bytes: &'a [u8], face_threshold: f32) -> Self {
+        Self { steps, capture, bytes, same_bytes: &[], earlier: &[], document_face: None, face_threshold }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Passive {
     pub frames: usize,
