@@ -86,6 +86,7 @@ pub fn mrz_json(m: &Mrz, raw_lines: Option<&[String]>) -> Value {
             "optional_data": m.optional_data,
         },
         "checks": m.checks,
+        "long_number_check": m.long_number_check,
         "field_checks": m.fields,
         "findings": m.findings,
         "corrections": m.corrections,

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::DEFAULT_MATCH_THRESHOLD;
+use crate::pipeline::document_reuse::SeenScope;
 
 /// A secret string: never printed, never serialised back.
 #[derive(Clone, PartialEq, Eq, Deserialize, Default)]
@@ -93,11 +94,21 @@ pub struct DecisionSettings {
     /// (reject), and up to which a human looks (review).
     pub name_mismatch: f32,
     pub name_match: f32,
+    /// Where earlier verifications of the same identity with the same document are counted
+    /// (`document_seen_before`): `organisation` (default) or `deployment`. A document under
+    /// another identity is `document_reused` wherever it was.
+    pub document_seen_scope: SeenScope,
 }
 
 impl Default for DecisionSettings {
     fn default() -> Self {
-        Self { review_margin: 0.07, min_age: 18, name_mismatch: 0.75, name_match: 0.9 }
+        Self {
+            review_margin: 0.07,
+            min_age: 18,
+            name_mismatch: 0.75,
+            name_match: 0.9,
+            document_seen_scope: SeenScope::Organisation,
+        }
     }
 }
 

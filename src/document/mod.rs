@@ -8,3 +8,4 @@ pub mod barcode;
 pub mod ocr;
 pub mod read;
 pub mod reading;
+pub mod specimens;

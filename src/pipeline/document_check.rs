@@ -1,5 +1,5 @@
 //! The document stage: read the document (MRZ by OCR, or a licence's PDF417 barcode), check it
-//! against itself (check digits, dates, specimen numbers) and against the candidate's claims
+//! against itself (check digits, dates, published specimens) and against the candidate's claims
 //! (names, birth date, nationality, expiry, minimum age). Each failed check is a named finding
 //! with a severity that the decision stage weighs. The document number leaves this stage only
 //! as a keyed hash and a sealed copy (see `storage::documents`), never in the results.
@@ -9,9 +9,11 @@ use std::path::Path;
 use serde::Serialize;
 use time::Date;
 
+use super::document_reuse::Reuse;
 use crate::document::aamva::Licence;
-use crate::document::mrz::{DocumentKind, Format, Mrz};
+use crate::document::mrz::{DocumentKind, Format, LongNumberConvention, Mrz};
 use crate::document::reading::{ReadError, Reading, read_image};
+use crate::document::specimens;
 use crate::domain::names::{self, NameMatch};
 use crate::engine::{Engine, StageTimes};
 
@@ -77,10 +79,17 @@ pub struct DocumentCheck {
     #[serde(with = "crate::document::mrz::fields_iso_date")]
     pub expiry_date: Option<Date>,
     pub check_digits_valid: Option<bool>,
+    /// A number longer than nine characters: the check-digit convention that held (`icao`, or
+    /// `filler_included` for the issuers known to use it).
+    pub long_number_check: Option<LongNumberConvention>,
     pub ocr_corrections: usize,
     pub ocr_confidence: Option<f32>,
     pub name: Option<NameMatch>,
     pub findings: Vec<Finding>,
+    /// Earlier verifications with the same document, by identity (set by the worker once the
+    /// number's keyed hash is looked up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reuse: Option<Reuse>,
     pub read_ms: f64,
     /// The document number, for sealing and the keyed look-up hash; never serialised.
     #[serde(skip)]
@@ -101,32 +110,25 @@ impl DocumentCheck {
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }
-}
 
-/// Document numbers of published specimens (ICAO 9303 examples, public specimen documents).
-const SPECIMEN_NUMBERS: &[&str] = &[
-    "L898902C3",
-    "L898902C",
-    "D23145890",
-    "L8988901C",
-    "XX000000",
-    "ZE000509",
-    "99003853",
-    "PA9992921",
-    "029067",
-    "59000002",
-    "BAA000589",
-    "ID9875401",
-    "955555546",
-    "A2222222",
-    "XI85935F8",
-];
-const SPECIMEN_NAMES: &[&str] = &["SPECIMEN", "MUSTERMANN", "MUSTERFRAU", "SPECIMAN", "SAMPLE", "ERIKSSON", "VZOR"];
+    /// Records what earlier uses of the document say, with their findings (worst first).
+    pub fn add_reuse(&mut self, reuse: Reuse) {
+        for finding in reuse.findings() {
+            push(&mut self.findings, finding.code, finding.severity);
+        }
+        sort(&mut self.findings);
+        self.reuse = Some(reuse);
+    }
+}
 
 /// The claimed alpha-2 country as ICAO 9303 writes it (alpha-3; Germany is `D`).
 fn icao_country(alpha2: &str) -> Option<String> {
     let code = isocountry::CountryCode::for_alpha2(alpha2).ok()?.alpha3();
     Some(if code == "DEU" { "D".to_owned() } else { code.to_owned() })
+}
+
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(b.code)));
 }
 
 fn push(findings: &mut Vec<Finding>, code: &'static str, severity: Severity) {
@@ -178,10 +180,12 @@ pub fn assess(reading: &Reading, claims: &ClaimedIdentity, today: Date, policy: 
         nationality: None,
         expiry_date: None,
         check_digits_valid: mrz.map(Mrz::check_digits_valid),
+        long_number_check: mrz.and_then(|m| m.long_number_check),
         ocr_corrections: mrz.map_or(0, |m| m.corrections.len()),
         ocr_confidence: mrz.map(|m| m.confidence),
         name: None,
         findings: Vec::new(),
+        reuse: None,
         read_ms: 0.0,
         document_number: None,
     };
@@ -235,10 +239,8 @@ pub fn assess(reading: &Reading, claims: &ClaimedIdentity, today: Date, policy: 
     if said.birth.is_some_and(|b| b > today) || matches!((said.birth, said.expiry), (Some(b), Some(e)) if b >= e) {
         push(&mut findings, "dates_implausible", Severity::Critical);
     }
-    let number = said.number.clone().unwrap_or_default();
-    if SPECIMEN_NUMBERS.iter().any(|s| number.trim_end_matches('<') == *s)
-        || SPECIMEN_NAMES.iter().any(|s| said.family.eq_ignore_ascii_case(s))
-    {
+    let number = said.number.as_deref().unwrap_or_default();
+    if specimens::recognise(number, &said.family, &said.given, said.birth).is_some() {
         push(&mut findings, "specimen_document", Severity::Critical);
     }
     // Document against the claims.
@@ -269,7 +271,7 @@ pub fn assess(reading: &Reading, claims: &ClaimedIdentity, today: Date, policy: 
     {
         push(&mut findings, "nationality_mismatch", Severity::Major);
     }
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(b.code)));
+    sort(&mut findings);
     out.issuing_state = said.issuing.clone();
     out.nationality = said.nationality.clone();
     out.expiry_date = said.expiry;

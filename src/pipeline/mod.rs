@@ -2,7 +2,8 @@
 //! with a typed result; adding a stage is adding a module and a field of `StageResults`.
 //!
 //! 1. `document_check`: read the document (MRZ / PDF417) and check it against itself and
-//!    against the candidate's claims.
+//!    against the candidate's claims; `document_reuse` weighs earlier verifications with the
+//!    same document (looked up by the worker, which holds the store).
 //! 2. `face_match`: the document portrait (the largest face on the document) against the
 //!    selfie frames (quality gates included); its result records where the portrait was.
 //! 3. `liveness`: the selfie video against the session's challenge (in order), planar motion,
@@ -11,6 +12,7 @@
 
 pub mod decision;
 pub mod document_check;
+pub mod document_reuse;
 pub mod face_match;
 pub mod liveness;
 

@@ -1,5 +1,5 @@
-//! Document numbers: sealed, with a keyed hash to find the same document used by another
-//! candidate.
+//! Document numbers: sealed, with a keyed hash to find the same document on other
+//! verifications.
 
 use sqlx::Row;
 
@@ -45,26 +45,26 @@ impl Store {
         Ok(())
     }
 
-    /// Other verifications whose document has this hash, for another candidate (another
-    /// organisation, or another external ID in the same one).
-    pub async fn document_used_by_others(
+    /// The newest `limit` other verifications whose document has this hash, with their
+    /// organisation.
+    pub async fn documents_with_hash(
         &self,
         number_hash: &str,
         verification: &str,
-        org_id: &str,
-        external_id: &str,
-    ) -> Result<i64, StorageError> {
+        limit: i64,
+    ) -> Result<Vec<DocumentUse>, StorageError> {
         let q = self.sql(
-            "SELECT COUNT(*) FROM document_numbers WHERE number_hash = ? AND verification_id <> ? \
-             AND (org_id <> ? OR external_id <> ?)",
+            "SELECT verification_id, org_id FROM document_numbers WHERE number_hash = ? AND verification_id <> ? \
+             ORDER BY created_at DESC LIMIT ?",
         );
-        let row = sqlx::query(&q)
-            .bind(number_hash)
-            .bind(verification)
-            .bind(org_id)
-            .bind(external_id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get::<i64, _>(0)?)
+        let rows = sqlx::query(&q).bind(number_hash).bind(verification).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok(DocumentUse { verification_id: row.try_get(0)?, org_id: row.try_get(1)? })).collect()
     }
+}
+
+/// A verification that holds a given document.
+#[derive(Debug, Clone)]
+pub struct DocumentUse {
+    pub verification_id: String,
+    pub org_id: String,
 }

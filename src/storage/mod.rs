@@ -25,7 +25,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use api_keys::ApiKeyRecord;
 pub use audit::{AuditRow, EventFilter, HeadRow};
-pub use documents::NewDocument;
+pub use documents::{DocumentUse, NewDocument};
 pub use jobs::{ClaimedJob, JobKind, Outcome};
 pub use keys::{KeyPurpose, KeyRecord, KeyState};
 pub use liveness::ChallengeRecord;

@@ -7,7 +7,8 @@ use super::policy;
 use crate::context::Context;
 use crate::domain::challenge::parse_actions;
 use crate::domain::claims::BirthDate;
-use crate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy, Finding, Severity};
+use crate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy};
+use crate::pipeline::document_reuse::{self, EarlierUse};
 use crate::pipeline::liveness::injection::CaptureReport;
 use crate::pipeline::{self, CaseFacts, CaseFiles, LivenessFacts};
 use crate::storage::{NewDocument, VerificationRecord};
@@ -111,26 +112,35 @@ pub(super) async fn verification(ctx: &Context, id: &str) -> Result<Verification
         .ok_or_else(|| "verification vanished".to_owned())
 }
 
+/// The claimed identity of a verification, from its sealed claims.
+fn claimed_identity(ctx: &Context, record: &VerificationRecord, today: time::Date) -> Result<ClaimedIdentity, String> {
+    let claims = record.open_claims(&ctx.sealer).map_err(|e| crate::telemetry::error_chain(&e))?;
+    let birth_date = BirthDate::parse(&claims.birth_date, today).map_err(|e| format!("claims: {e}"))?.date();
+    Ok(ClaimedIdentity {
+        given_name: claims.given_name,
+        family_name: claims.family_name,
+        birth_date,
+        nationality: claims.nationality,
+    })
+}
+
+fn today(ctx: &Context) -> Result<time::Date, String> {
+    ctx.clock.now().date().ok_or_else(|| "clock out of range".to_owned())
+}
+
+fn document_policy(ctx: &Context) -> DocumentPolicy {
+    let d = &ctx.settings.decision;
+    DocumentPolicy { min_age: d.min_age, name_mismatch: d.name_mismatch, name_match: d.name_match }
+}
+
 /// The candidate's claims (opened from their sealed form) and today's date.
 async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, String> {
     let record = verification(ctx, verification_id).await?;
-    let claims = record.open_claims(&ctx.sealer).map_err(|e| crate::telemetry::error_chain(&e))?;
-    let today = ctx.clock.now().date().ok_or_else(|| "clock out of range".to_owned())?;
-    let birth_date = BirthDate::parse(&claims.birth_date, today).map_err(|e| format!("claims: {e}"))?.date();
-    let d = &ctx.settings.decision;
+    let today = today(ctx)?;
     Ok(CaseFacts {
-        claims: ClaimedIdentity {
-            given_name: claims.given_name,
-            family_name: claims.family_name,
-            birth_date,
-            nationality: claims.nationality,
-        },
+        claims: claimed_identity(ctx, &record, today)?,
         today,
-        document_policy: DocumentPolicy {
-            min_age: d.min_age,
-            name_mismatch: d.name_mismatch,
-            name_match: d.name_match,
-        },
+        document_policy: document_policy(ctx),
         liveness: LivenessFacts {
             required: ctx.settings.liveness.required,
             challenge: None,
@@ -141,8 +151,11 @@ async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, S
     })
 }
 
-/// The document number sealed and hashed; the same document already used by another
-/// candidate adds the critical finding `document_reused` (and the decision is made again).
+/// How many earlier verifications with the same document are weighed (the newest).
+const EARLIER_USES_WEIGHED: i64 = 200;
+
+/// The document number sealed and hashed; earlier verifications with the same document are
+/// weighed by identity (`document_reuse`), and the decision is made again.
 pub(super) async fn seal_document(
     ctx: &Context,
     record: &VerificationRecord,
@@ -150,17 +163,22 @@ pub(super) async fn seal_document(
 ) -> Result<Option<NewDocument>, String> {
     let pipeline::StageOutcome::Done(check) = &mut results.document else { return Ok(None) };
     let Some(number) = check.document_number.take() else { return Ok(None) };
+    let fail = |e: crate::storage::StorageError| crate::telemetry::error_chain(&e);
     let issuer = check.issuing_state.clone().unwrap_or_default();
     let number_hash = ctx.sealer.lookup_hash("document-number", &format!("{issuer}:{number}"));
     let sealed_number =
         ctx.sealer.seal(number.as_bytes(), &format!("document-number:{}", record.id)).map_err(|e| e.to_string())?;
-    let others = ctx
-        .store
-        .document_used_by_others(&number_hash, &record.id, &record.org_id, &record.external_id)
-        .await
-        .map_err(|e| crate::telemetry::error_chain(&e))?;
-    if others > 0 {
-        check.findings.insert(0, Finding { code: "document_reused", severity: Severity::Critical });
+    let today = today(ctx)?;
+    let mut earlier = Vec::new();
+    for used in ctx.store.documents_with_hash(&number_hash, &record.id, EARLIER_USES_WEIGHED).await.map_err(fail)? {
+        let other = ctx.store.get_verification(&used.verification_id).await.map_err(fail)?;
+        let identity = other.and_then(|other| claimed_identity(ctx, &other, today).ok());
+        earlier.push(EarlierUse { org_id: used.org_id, identity });
+    }
+    if !earlier.is_empty() {
+        let current = claimed_identity(ctx, record, today)?;
+        let scope = ctx.settings.decision.document_seen_scope;
+        check.add_reuse(document_reuse::assess(&current, &record.org_id, &earlier, scope, document_policy(ctx)));
         results.decide(policy(ctx));
     }
     Ok(Some(NewDocument {

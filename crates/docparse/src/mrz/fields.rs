@@ -206,6 +206,7 @@ pub fn read(zone: &Zone, today: Date, length_adjusted: usize) -> Mrz {
         sex: sex.unwrap_or(Sex::Unspecified),
         expiry_date: expiry,
         optional_data,
+        long_number_check: zone.long_number_convention(),
         checks,
         fields: reports,
         corrections: zone.corrections.clone(),

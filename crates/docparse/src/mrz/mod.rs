@@ -9,6 +9,7 @@
 mod check_digit;
 mod fields;
 mod layout;
+mod long_number;
 mod repair;
 mod text;
 mod zone;
@@ -17,6 +18,7 @@ pub use check_digit::char_value;
 pub use check_digit::compute as check_digit;
 pub use fields::{DocumentKind, Sex, iso_date as fields_iso_date};
 pub use layout::{Checked, Class, Field, Format, class_at, covered_positions};
+pub use long_number::{Convention as LongNumberConvention, FILLER_INCLUDED};
 pub use text::{MrzData, format_lines};
 pub use zone::Correction;
 
@@ -84,6 +86,9 @@ pub struct Mrz {
     #[serde(with = "fields::iso_date")]
     pub expiry_date: Option<Date>,
     pub optional_data: Vec<String>,
+    /// For a number longer than nine characters on TD1/TD2: the convention its check digit
+    /// held under (`None` for a short number, or a digit that fits no accepted convention).
+    pub long_number_check: Option<long_number::Convention>,
     pub checks: Vec<CheckResult>,
     pub fields: Vec<FieldReport>,
     pub corrections: Vec<Correction>,

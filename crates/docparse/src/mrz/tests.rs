@@ -107,3 +107,86 @@ fn text_that_is_no_mrz_is_refused() {
     let m = parse(&[&TD3.concat()], TODAY, Repair::Strict).unwrap();
     assert_eq!(m.format, Format::Td3);
 }
+
+/// The document-number check of a TD1 zone given as text, exactly as given.
+fn number_check(lines: [&str; 3]) -> (bool, Option<LongNumberConvention>, String) {
+    let m = parse(&lines, TODAY, Repair::Strict).unwrap();
+    let valid = m.checks.iter().find(|c| c.field == Checked::DocumentNumber).is_some_and(|c| c.valid);
+    (valid, m.long_number_check, m.document_number)
+}
+
+/// Changes the character at `col` of line 1 to `to`.
+fn changed(line: &str, col: usize, to: char) -> String {
+    line.chars().enumerate().map(|(i, c)| if i == col { to } else { c }).collect()
+}
+
+#[test]
+fn belgian_long_numbers_hold_under_either_convention() {
+    use LongNumberConvention::{FillerIncluded, Icao};
+    // Belgian specimens from a public MRZ test suite (datacheckerbv/MRZParser, printed
+    // SPECIMEN<<SPECIMEN), two of the ICAO kind and one filler-included; then ours. Each with
+    // the convention its number's digit holds under.
+    let zones: [([&str; 3], LongNumberConvention); 5] = [
+        (["IDBEL000001115<7027<<<<<<<<<<<", "9502286F3001064BEL950228998747", "SPECIMEN<<SPECIMEN<<<<<<<<<<<<"], Icao),
+        (["IDBEL615057409<9390<<<<<<<<<<<", "1202177F2506160BEL120217144293", "SPECIMEN<<SPECIMEN<<<<<<<<<<<<"], Icao),
+        (
+            ["IDBEL592211692<1741<<<<<<<<<<<", "9003107F2509301BEL900310244094", "SPECIMEN<<SPECIMEN<<<<<<<<<<<<"],
+            FillerIncluded,
+        ),
+        // Ours: card numbers whose own mod-97 check holds, in both conventions.
+        (["IDBEL591191706<4584<<<<<<<<<<<", "8806172F3105054BEL880617123459", "PEETERS<<LOTTE<MARIE<<<<<<<<<<"], Icao),
+        (
+            ["IDBEL591191706<4586<<<<<<<<<<<", "8806172F3105054BEL880617123455", "PEETERS<<LOTTE<MARIE<<<<<<<<<<"],
+            FillerIncluded,
+        ),
+    ];
+    for (lines, convention) in zones {
+        let (valid, held, number) = number_check(lines);
+        assert!(valid, "{lines:?}");
+        assert_eq!(held, Some(convention), "{lines:?}");
+        assert_eq!(number.len(), 12);
+        let m = parse(&lines, TODAY, Repair::Strict).unwrap();
+        assert!(m.check_digits_valid(), "{lines:?} {:?}", m.checks);
+    }
+    // One changed character (in the number, or the digit) fits neither convention.
+    for (col, to) in [(8, '2'), (16, '6'), (18, '5'), (18, '0')] {
+        let line = changed("IDBEL591191706<4584<<<<<<<<<<<", col, to);
+        let (valid, held, _) =
+            number_check([&line, "8806172F3105054BEL880617123459", "PEETERS<<LOTTE<MARIE<<<<<<<<<<"]);
+        assert_eq!((valid, held), (false, None), "{line}");
+    }
+    // The filler-included digit is Belgium's own: the same zone from the Netherlands fails.
+    let (valid, held, _) = number_check([
+        "IDNLD591191706<4586<<<<<<<<<<<",
+        "8806172F3105054NLD880617123455",
+        "PEETERS<<LOTTE<MARIE<<<<<<<<<<",
+    ]);
+    assert_eq!((valid, held), (false, None));
+}
+
+#[test]
+fn portuguese_long_numbers_follow_icao_only() {
+    // Cartão de Cidadão numbers (8 digits, their digit, version ZZ, their digit; the card's own
+    // check holds), written the ICAO way.
+    let zones: [[&str; 3]; 2] = [
+        ["I<PRT135792460<ZZ61<<<<<<<<<<<", "8504124M3301018PRT<<<<<<<<<<<4", "SILVA<SANTOS<<JOAO<PEDRO<<<<<<"],
+        ["I<PRT204613582<ZZ85<<<<<<<<<<<", "8504124M3301018PRT<<<<<<<<<<<2", "SILVA<SANTOS<<JOAO<PEDRO<<<<<<"],
+    ];
+    for lines in zones {
+        let (valid, held, number) = number_check(lines);
+        assert_eq!((valid, held), (true, Some(LongNumberConvention::Icao)), "{lines:?}");
+        assert!(number.ends_with("ZZ6") || number.ends_with("ZZ8"), "{number}");
+        for (col, to) in [(6, '4'), (16, 'Y'), (18, '0')] {
+            let line = changed(lines[0], col, to);
+            let (valid, held, _) = number_check([&line, lines[1], lines[2]]);
+            assert_eq!((valid, held), (false, None), "{line}");
+        }
+    }
+    // The digit the filler-included convention would give is refused for Portugal.
+    let (valid, _, _) = number_check([
+        "I<PRT135792460<ZZ67<<<<<<<<<<<",
+        "8504124M3301018PRT<<<<<<<<<<<4",
+        "SILVA<SANTOS<<JOAO<PEDRO<<<<<<",
+    ]);
+    assert!(!valid);
+}

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::check_digit;
 use super::layout::{Checked, Field, Format, Layout, Span};
+use super::long_number::{self, Convention};
 
 /// One character changed by the repair: where, from what, to what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -99,7 +100,18 @@ impl Zone {
         Some((data, check.digit))
     }
 
+    /// The convention a long document number's check digit holds under, if it is long and
+    /// holds at all.
+    pub fn long_number_convention(&self) -> Option<Convention> {
+        let (number, digit) = self.long_number()?;
+        let digit = self.text(digit).first().copied()?;
+        long_number::convention(&number, digit, self.field(Field::IssuingState))
+    }
+
     pub fn check_holds(&self, checked: Checked) -> bool {
+        if checked == Checked::DocumentNumber && self.long_number().is_some() {
+            return self.long_number_convention().is_some();
+        }
         self.check_parts(checked).is_some_and(|(data, digit)| {
             let digit = self.text(digit).first().copied().unwrap_or(b'?');
             // A filler for a digit is allowed only where the whole field is fillers.
