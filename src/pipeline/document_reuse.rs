@@ -2,7 +2,9 @@
 //! another claimed identity (another name or birth date, names compared as the document stage
 //! compares them): critical, wherever it was. The same identity seen again (a second
 //! application, a second employer on the deployment) is information only, counted within the
-//! organisation unless the operator widens the scope.
+//! organisation unless the operator widens the scope. An earlier use under another identity
+//! whose claims the document itself contradicted (its name or birth date) is the likely
+//! impostor, not the candidate now: that is for a human, not a reject.
 
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +56,8 @@ pub fn kinship(a: &ClaimedIdentity, b: &ClaimedIdentity, policy: DocumentPolicy)
 pub struct EarlierUse {
     pub org_id: String,
     pub identity: Option<ClaimedIdentity>,
+    /// Its document stage found the claims contradicted by the document (name or birth date).
+    pub contradicted: bool,
 }
 
 /// The stage's record of earlier uses (counts only; which verifications is for reviewers).
@@ -64,8 +68,10 @@ pub struct Reuse {
     pub same_identity: usize,
     /// A similar identity (same birth date, names only partly alike), anywhere.
     pub similar_identity: usize,
-    /// Another identity, anywhere.
+    /// Another identity, anywhere, whose claims agreed with the document.
     pub other_identity: usize,
+    /// Another identity, anywhere, whose claims the document contradicted.
+    pub other_identity_contradicted: usize,
 }
 
 /// Counts the earlier uses of the document by how their identity compares with `current`.
@@ -76,12 +82,14 @@ pub fn assess(
     scope: SeenScope,
     policy: DocumentPolicy,
 ) -> Reuse {
-    let mut reuse = Reuse { scope, same_identity: 0, similar_identity: 0, other_identity: 0 };
+    let mut reuse =
+        Reuse { scope, same_identity: 0, similar_identity: 0, other_identity: 0, other_identity_contradicted: 0 };
     for used in earlier {
         match used.identity.as_ref().map_or(Kinship::Similar, |other| kinship(current, other, policy)) {
             Kinship::Same if scope == SeenScope::Deployment || used.org_id == org_id => reuse.same_identity += 1,
             Kinship::Same => {}
             Kinship::Similar => reuse.similar_identity += 1,
+            Kinship::Other if used.contradicted => reuse.other_identity_contradicted += 1,
             Kinship::Other => reuse.other_identity += 1,
         }
     }
@@ -93,6 +101,9 @@ impl Reuse {
         let mut out = Vec::new();
         if self.other_identity > 0 {
             out.push(Finding { code: "document_reused", severity: Severity::Critical });
+        }
+        if self.other_identity_contradicted > 0 {
+            out.push(Finding { code: "document_seen_with_contradicted_claims", severity: Severity::Major });
         }
         if self.similar_identity > 0 {
             out.push(Finding { code: "document_seen_similar_identity", severity: Severity::Major });
@@ -120,7 +131,7 @@ mod tests {
     }
 
     fn used(org: &str, identity: ClaimedIdentity) -> EarlierUse {
-        EarlierUse { org_id: org.into(), identity: Some(identity) }
+        EarlierUse { org_id: org.into(), identity: Some(identity), contradicted: false }
     }
 
     #[test]
@@ -144,10 +155,17 @@ mod tests {
         assert_eq!(assess(&johan, "acme", &earlier, SeenScope::Deployment, policy).same_identity, 3);
         assert!(assess(&johan, "initech", &earlier[2..], SeenScope::Organisation, policy).findings().is_empty());
 
-        let earlier = [used("globex", other_name), EarlierUse { org_id: "acme".into(), identity: None }];
+        let unreadable = EarlierUse { org_id: "acme".into(), identity: None, contradicted: false };
+        let earlier = [used("globex", other_name.clone()), unreadable];
         let reuse = assess(&johan, "acme", &earlier, SeenScope::Organisation, policy);
         let findings = reuse.findings();
         assert_eq!(findings[0], Finding { code: "document_reused", severity: Severity::Critical });
         assert_eq!(findings[1].code, "document_seen_similar_identity");
+
+        // An earlier impostor whom the document contradicted does not make this candidate one.
+        let impostor = EarlierUse { org_id: "acme".into(), identity: Some(other_name), contradicted: true };
+        let reuse = assess(&johan, "acme", &[impostor], SeenScope::Organisation, policy);
+        let findings = reuse.findings();
+        assert_eq!(findings, [Finding { code: "document_seen_with_contradicted_claims", severity: Severity::Major }]);
     }
 }

@@ -151,6 +151,14 @@ async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, S
     })
 }
 
+/// Whether a verification's document stage found its claims contradicted by the document.
+fn contradicted_by_document(record: &VerificationRecord) -> bool {
+    let results: serde_json::Value = serde_json::from_str(&record.results).unwrap_or_default();
+    results.pointer("/document/findings").and_then(serde_json::Value::as_array).is_some_and(|findings| {
+        findings.iter().any(|f| matches!(f["code"].as_str(), Some("name_mismatch" | "birth_date_mismatch")))
+    })
+}
+
 /// How many earlier verifications with the same document are weighed (the newest).
 const EARLIER_USES_WEIGHED: i64 = 200;
 
@@ -172,8 +180,9 @@ pub(super) async fn seal_document(
     let mut earlier = Vec::new();
     for used in ctx.store.documents_with_hash(&number_hash, &record.id, EARLIER_USES_WEIGHED).await.map_err(fail)? {
         let other = ctx.store.get_verification(&used.verification_id).await.map_err(fail)?;
+        let contradicted = other.as_ref().is_some_and(contradicted_by_document);
         let identity = other.and_then(|other| claimed_identity(ctx, &other, today).ok());
-        earlier.push(EarlierUse { org_id: used.org_id, identity });
+        earlier.push(EarlierUse { org_id: used.org_id, identity, contradicted });
     }
     if !earlier.is_empty() {
         let current = claimed_identity(ctx, record, today)?;

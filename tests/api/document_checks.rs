@@ -1,9 +1,11 @@
 //! The document stage in the service: its results on the HR API (without the document
-//! number), claims that disagree with the document, and one document used by two candidates.
+//! number), claims that disagree with the document, and one document seen again: under the
+//! same identity (a new application, another employer) it is information, under another
+//! identity it is reuse.
 
 use crate::fixtures::fixtures;
 use crate::helpers::{Db, claims_json, spawn_app};
-use crate::service_flow::run_candidate_with;
+use crate::service_flow::{run_candidate_as, run_candidate_with};
 
 on_both_engines! {
     document_results_disagreements_and_reuse => document_results_disagreements_and_reuse,
@@ -30,6 +32,32 @@ async fn document_results_disagreements_and_reuse(db: Db) {
         doc["findings"].as_array().unwrap().iter().filter(|f| f["severity"] != "info").collect();
     assert!(serious.is_empty(), "{doc}");
     assert!(!approved.to_string().contains("X00000001"), "the document number must not reach the API");
+    assert!(doc.get("reuse").is_none(), "the first use of a document: {doc}");
+
+    // The same person applies again, for another job (a new external id): approved; the earlier
+    // verification is information, with its count.
+    let again = run_candidate_with(&app, &claims_json("cand-doc-second-job"), &f.document, &f.genuine_selfie).await;
+    let again = app.wait_final(&again).await;
+    assert_eq!(again["decision"], "approve", "{again}");
+    let doc = &again["results"]["document"];
+    assert_eq!(
+        doc["reuse"],
+        serde_json::json!({"scope": "organisation", "same_identity": 1, "similar_identity": 0, "other_identity": 0, "other_identity_contradicted": 0})
+    );
+    assert!(codes(doc).contains(&"document_seen_before"), "{doc}");
+    assert!(!codes(doc).contains(&"document_reused"), "{doc}");
+
+    // The same person at another employer on the deployment: approved, and that employer learns
+    // nothing of the first one's applicants (the count is kept to the organisation).
+    let globex = app.keys["other"].clone();
+    let elsewhere =
+        run_candidate_as(&app, &globex, &claims_json("globex-application-7"), &f.document, &f.genuine_selfie).await;
+    let elsewhere = app.wait_final_as(&globex, &elsewhere).await;
+    assert_eq!(elsewhere["decision"], "approve", "{elsewhere}");
+    let doc = &elsewhere["results"]["document"];
+    assert_eq!(doc["reuse"]["same_identity"], 0, "{doc}");
+    assert_eq!(doc["reuse"]["other_identity"], 0, "{doc}");
+    assert!(codes(doc).iter().all(|c| !c.starts_with("document_")), "{doc}");
 
     // Claims that disagree with the document: another name and birth date.
     let mut claims = claims_json("cand-liar");
@@ -43,14 +71,21 @@ async fn document_results_disagreements_and_reuse(db: Db) {
     for reason in ["name_mismatch", "birth_date_mismatch", "document_reused"] {
         assert!(reasons.contains(&reason), "{reason} missing from {reasons:?}");
     }
+    // Another identity with the same document, wherever the earlier uses were: all three.
+    assert_eq!(rejected["results"]["document"]["reuse"]["other_identity"], 3, "{rejected}");
 
     // A third candidate with a nationality the document does not give: review, with the reason.
     let mut claims = claims_json("cand-nationality");
     claims["candidate"]["nationality"] = "CA".into();
     let other = run_candidate_with(&app, &claims, &f.document, &f.genuine_selfie).await;
     let reviewed = app.wait_final(&other).await;
+    assert_eq!(reviewed["decision"], "review", "{reviewed}");
     let reasons: Vec<&str> = reviewed["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
     assert!(reasons.contains(&"nationality_mismatch"), "{reasons:?}");
+    // The liar's earlier use, which the document contradicted, makes this candidate no impostor.
+    assert!(reasons.contains(&"document_seen_with_contradicted_claims") && !reasons.contains(&"document_reused"));
+    let reuse = &reviewed["results"]["document"]["reuse"];
+    assert_eq!((reuse["same_identity"].as_u64(), reuse["other_identity_contradicted"].as_u64()), (Some(2), Some(1)));
 
     // A licence back whose barcode names someone else than the front's zone: rejected.
     let (id, token) = app.created_with(&claims_json("cand-two-sides")).await;
@@ -84,4 +119,9 @@ async fn document_results_disagreements_and_reuse(db: Db) {
         stage["data"]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"name_mismatch") && codes.contains(&"document_reused"), "{stage}");
     assert!(!trail.to_string().contains("X00000001"));
+}
+
+/// The finding codes of a document result.
+fn codes(doc: &serde_json::Value) -> Vec<&str> {
+    doc["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect()
 }

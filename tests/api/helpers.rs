@@ -243,7 +243,12 @@ impl TestApp {
 
     /// Creates a verification with these claims as `acme` hr: (id, candidate token).
     pub async fn created_with(&self, claims: &serde_json::Value) -> (String, String) {
-        let resp = self.create(&self.keys["hr"], claims).await;
+        self.created_as(&self.keys["hr"], claims).await
+    }
+
+    /// Creates a verification with these claims with `key`: (id, candidate token).
+    pub async fn created_as(&self, key: &str, claims: &serde_json::Value) -> (String, String) {
+        let resp = self.create(key, claims).await;
         assert_eq!(resp.status(), 201);
         let body: serde_json::Value = resp.json().await.unwrap();
         let token = body["candidate_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
@@ -293,8 +298,13 @@ impl TestApp {
 
     /// Polls until the verification leaves the in-flight states (60 s at most).
     pub async fn wait_final(&self, id: &str) -> serde_json::Value {
+        self.wait_final_as(&self.keys["hr"], id).await
+    }
+
+    /// `wait_final` for a verification of the organisation of `key`.
+    pub async fn wait_final_as(&self, key: &str, id: &str) -> serde_json::Value {
         for _ in 0..600 {
-            let (_, body) = self.get(&self.keys["hr"], id).await;
+            let (_, body) = self.get(key, id).await;
             if ["approved", "rejected", "review", "failed"].contains(&body["status"].as_str().unwrap_or("")) {
                 return body;
             }

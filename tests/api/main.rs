@@ -26,6 +26,7 @@ mod browser;
 mod compare_cli;
 mod document_checks;
 mod document_cli;
+mod document_stage;
 mod documents;
 mod engine;
 mod fixtures;

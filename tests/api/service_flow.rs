@@ -12,7 +12,18 @@ pub async fn run_candidate(app: &TestApp, external_id: &str, document: &[u8], se
 
 /// The whole candidate flow for a verification created with `claims`.
 pub async fn run_candidate_with(app: &TestApp, claims: &serde_json::Value, document: &[u8], selfie: &[u8]) -> String {
-    let (id, token) = app.created_with(claims).await;
+    run_candidate_as(app, &app.keys["hr"], claims, document, selfie).await
+}
+
+/// The whole candidate flow for a verification created with `key` (an organisation's hr key).
+pub async fn run_candidate_as(
+    app: &TestApp,
+    key: &str,
+    claims: &serde_json::Value,
+    document: &[u8],
+    selfie: &[u8],
+) -> String {
+    let (id, token) = app.created_as(key, claims).await;
     let (status, session) = app.step(Method::GET, "/v1/candidate/session", &token, None).await;
     assert_eq!((status, session["next_step"].as_str()), (200, Some("consent")));
     let (status, body) = app.consent(&token).await;
