@@ -217,7 +217,8 @@ async fn conclude(ctx: &Context, verification: &str, mut results: pipeline::Stag
     let document_stage = match &results.document {
         pipeline::StageOutcome::Done(check) => serde_json::json!({
             "stage": "document", "outcome": "done", "source": check.source, "format": check.format,
-            "findings": check.findings, "result_sha256": sha256_json(&results.document),
+            "findings": check.findings, "long_number_check": check.long_number_check, "reuse": check.reuse,
+            "result_sha256": sha256_json(&results.document),
         }),
         pipeline::StageOutcome::Refused { code } => {
             serde_json::json!({ "stage": "document", "outcome": "refused", "code": code })

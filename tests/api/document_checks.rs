@@ -118,6 +118,7 @@ async fn document_results_disagreements_and_reuse(db: Db) {
     let codes: Vec<&str> =
         stage["data"]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"name_mismatch") && codes.contains(&"document_reused"), "{stage}");
+    assert_eq!(stage["data"]["reuse"]["other_identity"], 3, "{stage}");
     assert!(!trail.to_string().contains("X00000001"));
 }
 
