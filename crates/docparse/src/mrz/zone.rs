@@ -103,14 +103,19 @@ impl Zone {
     /// The convention a long document number's check digit holds under, if it is long and
     /// holds at all.
     pub fn long_number_convention(&self) -> Option<Convention> {
-        let (number, digit) = self.long_number()?;
-        let digit = self.text(digit).first().copied()?;
-        long_number::convention(&number, digit, self.field(Field::IssuingState))
+        self.long_number().and_then(|long| self.convention_of(&long))
+    }
+
+    fn convention_of(&self, (number, digit): &(Vec<u8>, Span)) -> Option<Convention> {
+        let digit = self.text(*digit).first().copied()?;
+        long_number::convention(number, digit, self.field(Field::IssuingState))
     }
 
     pub fn check_holds(&self, checked: Checked) -> bool {
-        if checked == Checked::DocumentNumber && self.long_number().is_some() {
-            return self.long_number_convention().is_some();
+        if checked == Checked::DocumentNumber
+            && let Some(long) = self.long_number()
+        {
+            return self.convention_of(&long).is_some();
         }
         self.check_parts(checked).is_some_and(|(data, digit)| {
             let digit = self.text(digit).first().copied().unwrap_or(b'?');
