@@ -18,11 +18,13 @@ use std::time::Instant;
 
 use idgate::config::Settings;
 use idgate::domain::challenge::{Action, parse_actions};
+use idgate::domain::claims::RawClaims;
 use idgate::engine::{Engine, StageTimes};
 use idgate::pipeline::decision::DecisionPolicy;
 use idgate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy};
 use idgate::pipeline::liveness::injection::CaptureReport;
 use idgate::pipeline::liveness::{self, LivenessInput};
+use idgate::pipeline::risk::{ReferenceLists, RiskFacts};
 use idgate::pipeline::{self, CaseFacts, CaseFiles, LivenessFacts};
 use opencv::imgcodecs;
 
@@ -86,6 +88,25 @@ fn upload_to_decision(engine: &Engine, dir: &Path, carphone: &Path) {
                 selfie_bytes: std::fs::read(&selfie).unwrap(),
                 same_bytes: Vec::new(),
                 earlier: Vec::new(),
+            },
+            risk: RiskFacts {
+                claims: RawClaims {
+                    given_name: "Ada".into(),
+                    family_name: "Bench".into(),
+                    birth_date: "1990-01-01".into(),
+                    nationality: "GB".into(),
+                    residence_country: "GB".into(),
+                    phone: "+44 7911 123456".into(),
+                    email: "ada@example.org".into(),
+                    education: Vec::new(),
+                },
+                birth: time::Date::from_calendar_date(1990, time::Month::January, 1).unwrap(),
+                today: time::Date::from_calendar_date(2026, time::Month::November, 24).unwrap(),
+                now: idgate::domain::time::Timestamp::from_millis(1_795_000_000_000),
+                lists: std::sync::Arc::new(ReferenceLists::default()),
+                policy: settings.risk_policy(),
+                reuse: Vec::new(),
+                sanctions: std::sync::Arc::new(idgate::sanctions::Sanctions::new(Vec::new(), Default::default())),
             },
         };
         let policy = DecisionPolicy { match_threshold: settings.face_match.threshold, review_margin: 0.07 };

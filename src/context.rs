@@ -1,5 +1,7 @@
 //! The services a request or a job needs, built once from the settings and shared.
 
+use crate::pipeline::risk::ReferenceLists;
+use crate::sanctions::Sanctions;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +36,10 @@ pub enum StartError {
     Metrics(#[from] MetricsError),
     #[error("signing keys")]
     SigningKeys(#[from] crate::tokens::keyring::KeyError),
+    #[error("risk reference lists (run `make setup`, or set risk.lists_dir)")]
+    Lists(#[from] crate::pipeline::risk::lists::ListError),
+    #[error("sanctions lists (re-import them: idgate lists import)")]
+    Sanctions(#[from] crate::sanctions::SanctionsError),
 }
 
 #[derive(Clone)]
@@ -50,6 +56,10 @@ pub struct Context {
     /// Issued and revoked tokens (offer gate, introspection).
     pub tokens: Arc<Registry>,
     pub audit: Arc<AuditLog>,
+    /// The risk stage's reference lists (disposable and free e-mail domains).
+    pub lists: Arc<ReferenceLists>,
+    /// The imported sanctions lists, indexed.
+    pub sanctions: Arc<Sanctions>,
 }
 
 impl Context {
@@ -65,6 +75,18 @@ impl Context {
 
     /// As `build`, around an engine already loaded (tests share one).
     pub async fn with_engine(settings: Settings, clock: SharedClock, engine: Arc<Engine>) -> Result<Self, StartError> {
+        let lists = Arc::new(ReferenceLists::load(&settings.risk.lists_dir)?);
+        let sanctions_dir = settings.sanctions_dir();
+        let thresholds = settings.sanctions.thresholds();
+        let sanctions = tokio::task::spawn_blocking(move || Sanctions::load(&sanctions_dir, thresholds))
+            .await
+            .map_err(|_| EngineError::Poisoned)??;
+        if sanctions.lists.is_empty() {
+            tracing::warn!(
+                "no sanctions lists loaded: every verification is sanctions_not_screened (idgate lists import)"
+            );
+        }
+        let sanctions = Arc::new(sanctions);
         let store = open_store(&settings).await?;
         let sealer = Sealer::new(&master_key(&settings)?);
         let media = match &settings.storage.media_url {
@@ -88,6 +110,8 @@ impl Context {
             keys,
             tokens,
             audit: Arc::new(AuditLog::new()),
+            lists,
+            sanctions,
         })
     }
 }

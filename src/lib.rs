@@ -16,6 +16,7 @@ pub mod engine;
 pub mod http;
 pub mod metrics;
 pub mod pipeline;
+pub mod sanctions;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

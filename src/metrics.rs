@@ -12,6 +12,8 @@ pub struct Metrics {
     decisions: IntCounterVec,
     offer_gate: IntCounterVec,
     queue_depth: IntGauge,
+    sanctions_lists: IntGauge,
+    sanctions_age: prometheus::IntGaugeVec,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +41,14 @@ impl Metrics {
         let offer_gate =
             IntCounterVec::new(Opts::new("offer_gate_checks_total", "Offer-gate answers"), &["may_offer"])?;
         let queue_depth = IntGauge::new("job_queue_depth", "Jobs queued or running")?;
+        let sanctions_lists = IntGauge::new(
+            "sanctions_lists_loaded",
+            "Sanctions lists loaded (0: every case is sanctions_not_screened)",
+        )?;
+        let sanctions_age = prometheus::IntGaugeVec::new(
+            Opts::new("sanctions_list_age_days", "Days since each sanctions list's publication (-1: unknown)"),
+            &["list"],
+        )?;
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -46,10 +56,22 @@ impl Metrics {
             Box::new(decisions.clone()),
             Box::new(offer_gate.clone()),
             Box::new(queue_depth.clone()),
+            Box::new(sanctions_lists.clone()),
+            Box::new(sanctions_age.clone()),
         ] {
             registry.register(c)?;
         }
-        Ok(Self { registry, requests, latency, stages, decisions, offer_gate, queue_depth })
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            stages,
+            decisions,
+            offer_gate,
+            queue_depth,
+            sanctions_lists,
+            sanctions_age,
+        })
     }
 
     pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
@@ -67,6 +89,14 @@ impl Metrics {
 
     pub fn offer_gate(&self, may_offer: bool) {
         self.offer_gate.with_label_values(&[if may_offer { "true" } else { "false" }]).inc();
+    }
+
+    /// The loaded sanctions lists and their ages, set at scrape time.
+    pub fn sanctions(&self, ages: &[(String, i64)]) {
+        self.sanctions_lists.set(i64::try_from(ages.len()).unwrap_or(i64::MAX));
+        for (list, age) in ages {
+            self.sanctions_age.with_label_values(&[list.as_str()]).set(*age);
+        }
     }
 
     /// The text exposition, with the queue depth set first.

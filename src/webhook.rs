@@ -44,12 +44,19 @@ pub async fn deliver(ctx: &Context, http: &reqwest::Client, job: &ClaimedJob) ->
     let secret = String::from_utf8(secret).map_err(|_| "webhook secret is not text")?;
     let status: serde_json::Value = serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
     let now = ctx.clock.now();
+    let risk: Option<serde_json::Value> = v.risk.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    let risk = risk.map(|r| {
+        let codes: Vec<&serde_json::Value> =
+            r.get("signals").and_then(|s| s.as_array()).into_iter().flatten().filter_map(|s| s.get("code")).collect();
+        serde_json::json!({ "score": r.get("score"), "band": r.get("band"), "review": r.get("review"), "signals": codes })
+    });
     let body = serde_json::json!({
-        "type": "verification.status_changed",
+        "type": status.get("type").and_then(serde_json::Value::as_str).unwrap_or("verification.status_changed"),
         "timestamp": now.to_rfc3339(),
         "data": {
             "id": v.id, "external_id": v.external_id, "status": status.get("status"),
             "decision": v.decision, "reasons": serde_json::from_str::<serde_json::Value>(&v.reasons).unwrap_or_default(),
+            "risk": risk,
         }
     })
     .to_string();

@@ -1,5 +1,5 @@
 //! Command line: `idgate serve | worker | migrate | apikey | compare | calibrate | keys |
-//! token | audit`. Errors end
+//! token | audit | lists | screen`. Errors end
 //! as one line on stderr and a non-zero exit: 2 for bad input or usage, 1 for anything else.
 
 /// `println!` that stops quietly when stdout is closed (`idgate ... | head`) instead of
@@ -17,8 +17,10 @@ mod calibrate;
 mod compare;
 mod document;
 mod keys;
+mod lists;
 mod liveness;
 mod native_logs;
+mod screen;
 mod serve;
 mod token;
 
@@ -75,6 +77,11 @@ enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(audit::Command),
+    /// Import and show the sanctions lists the service screens against.
+    #[command(subcommand)]
+    Lists(lists::Command),
+    /// Screen one person against the loaded sanctions lists.
+    Screen(screen::Args),
 }
 
 /// A failed command: what to print and how to exit.
@@ -121,6 +128,8 @@ pub fn run() -> ExitCode {
         Command::Keys(command) => keys::run(settings, command),
         Command::Token(command) => token::run(settings, command),
         Command::Audit(command) => audit::run(settings, command),
+        Command::Lists(command) => lists::run(settings, command),
+        Command::Screen(args) => screen::run(settings, args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use sections::{
-    AuditSettings, CandidateSettings, DecisionSettings, FaceMatchSettings, JobSettings, LivenessSettings, Secret,
-    ServerSettings, StorageSettings, TokenSettings, UploadSettings,
+    AuditSettings, CandidateSettings, DecisionSettings, FaceMatchSettings, JobSettings, LivenessSettings,
+    OnSanctionsMatch, RiskSettings, SanctionsSettings, Secret, ServerSettings, StorageSettings, TokenSettings,
+    UploadSettings,
 };
 
 use crate::engine::EngineSettings;
@@ -34,9 +35,27 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub audit: AuditSettings,
     pub liveness: LivenessSettings,
+    pub risk: RiskSettings,
+    pub sanctions: SanctionsSettings,
 }
 
 impl Settings {
+    /// What the risk stage needs of the settings.
+    pub fn risk_policy(&self) -> crate::pipeline::risk::RiskPolicy {
+        crate::pipeline::risk::RiskPolicy {
+            weights: self.risk.weights.clone(),
+            high_risk_countries: self.risk.high_risk_countries.iter().map(|c| c.to_ascii_uppercase()).collect(),
+            review_above: self.decision.risk_review_above,
+            sanctions_max_age_days: self.sanctions.max_age_days,
+            reject_sanctions_match: self.sanctions.on_match == OnSanctionsMatch::Reject,
+        }
+    }
+
+    /// Where the imported sanctions lists are (`sanctions.dir`, default `<data_dir>/sanctions`).
+    pub fn sanctions_dir(&self) -> PathBuf {
+        self.sanctions.dir.clone().unwrap_or_else(|| self.storage.data_dir.join("sanctions"))
+    }
+
     /// The `iss` of tokens (and the base of the JWKS URL).
     pub fn issuer(&self) -> String {
         self.tokens.issuer.clone().unwrap_or_else(|| self.public_url())
@@ -101,6 +120,12 @@ impl Settings {
         if let Some(v) = var("IDGATE_MODELS_DIR") {
             self.engine.models_dir = PathBuf::from(v);
         }
+        if let Some(v) = var("IDGATE_SANCTIONS_DIR") {
+            self.sanctions.dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("IDGATE_LISTS_DIR") {
+            self.risk.lists_dir = PathBuf::from(v);
+        }
         if let Some(v) = var("IDGATE_ORT_LIBRARY") {
             self.engine.runtime_library = Some(PathBuf::from(v));
         }
@@ -156,6 +181,20 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "liveness.fixed_challenge must list actions: turn_left, turn_right, look_up, blink_twice, smile, blink",
             ));
+        }
+        if !self.risk.weights.unknown_codes().is_empty() {
+            return Err(ConfigError::Invalid("risk.weights names a signal code that does not exist (README: Risk)"));
+        }
+        if self.risk.weights.0.values().any(|w| *w > 100) || self.decision.risk_review_above > 100 {
+            return Err(ConfigError::Invalid("risk weights and decision.risk_review_above are 0 to 100"));
+        }
+        let s = &self.sanctions;
+        if s.review_threshold > 100 || s.report_threshold > s.review_threshold {
+            return Err(ConfigError::Invalid("sanctions thresholds: report_threshold ≤ review_threshold ≤ 100"));
+        }
+        let countries_ok = self.risk.high_risk_countries.iter().all(|c| isocountry::CountryCode::for_alpha2(c).is_ok());
+        if !countries_ok {
+            return Err(ConfigError::Invalid("risk.high_risk_countries must be ISO 3166-1 alpha-2 codes"));
         }
         if !(-1.0..=1.0).contains(&self.face_match.threshold) {
             return Err(ConfigError::Invalid("face_match.threshold must be within [-1, 1]"));

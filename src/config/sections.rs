@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DEFAULT_MATCH_THRESHOLD;
 use crate::pipeline::document_reuse::SeenScope;
+use crate::pipeline::risk::Weights;
 
 /// A secret string: never printed, never serialised back.
 #[derive(Clone, PartialEq, Eq, Deserialize, Default)]
@@ -98,6 +99,8 @@ pub struct DecisionSettings {
     /// (`document_seen_before`): `organisation` (default) or `deployment`. A document under
     /// another identity is `document_reused` wherever it was.
     pub document_seen_scope: SeenScope,
+    /// A risk score above this sends the case to review even when every other stage passed.
+    pub risk_review_above: u8,
 }
 
 impl Default for DecisionSettings {
@@ -108,6 +111,7 @@ impl Default for DecisionSettings {
             name_mismatch: 0.75,
             name_match: 0.9,
             document_seen_scope: SeenScope::Organisation,
+            risk_review_above: 85,
         }
     }
 }
@@ -246,5 +250,71 @@ pub struct LivenessSettings {
 impl Default for LivenessSettings {
     fn default() -> Self {
         Self { required: true, steps: 3, challenge_ttl_seconds: 600, fixed_challenge: None }
+    }
+}
+
+/// What a sanctions match does when the birth date agrees: at least `review` (default), or
+/// `reject`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnSanctionsMatch {
+    Review,
+    Reject,
+}
+
+/// Sanctions screening: where the imported lists are and how matches are weighed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SanctionsSettings {
+    /// Where `idgate lists import` stores the lists. Default `<data_dir>/sanctions`.
+    pub dir: Option<PathBuf>,
+    /// A list published longer ago than this adds `sanctions_list_stale`. Default 31.
+    pub max_age_days: u32,
+    /// A match scoring this (0–100) or more goes to a human. Default 85.
+    pub review_threshold: u8,
+    /// Matches scoring less are not reported. Default 60.
+    pub report_threshold: u8,
+    pub on_match: OnSanctionsMatch,
+}
+
+impl Default for SanctionsSettings {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            max_age_days: 31,
+            review_threshold: 85,
+            report_threshold: 60,
+            on_match: OnSanctionsMatch::Review,
+        }
+    }
+}
+
+impl SanctionsSettings {
+    pub fn thresholds(&self) -> idgate_screening::Thresholds {
+        idgate_screening::Thresholds { review: self.review_threshold, report: self.report_threshold }
+    }
+}
+
+/// The risk stage: its weights, the high-risk country set and where its lists are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RiskSettings {
+    /// ISO alpha-2 countries whose phone codes, nationalities and residences are risk
+    /// signals: a sanctions-compliance setting the operator owns. Default `["KP"]`.
+    pub high_risk_countries: Vec<String>,
+    /// Per-signal weights (0–100) replacing the defaults, by code (README "Risk").
+    pub weights: Weights,
+    /// Where set-up puts the reference lists (disposable and free e-mail domains), each with
+    /// its `.source.json`. Default `$XDG_CACHE_HOME/idgate/lists`.
+    pub lists_dir: PathBuf,
+}
+
+impl Default for RiskSettings {
+    fn default() -> Self {
+        Self {
+            high_risk_countries: vec!["KP".to_owned()],
+            weights: Weights::default(),
+            lists_dir: dirs::cache_dir().unwrap_or_else(|| PathBuf::from(".cache")).join("idgate").join("lists"),
+        }
     }
 }

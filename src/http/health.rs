@@ -1,4 +1,5 @@
-//! `/healthz` (the process is up) and `/readyz` (the database answers, the models are loaded).
+//! `/healthz` (the process is up) and `/readyz` (the database answers, the models are loaded;
+//! its detail says which sanctions lists are loaded, how old, and whether screening runs).
 
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
@@ -22,6 +23,7 @@ pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
             "status": "ready",
             "database": "ok",
             "models": ["face_detector", "face_recogniser"],
+            "sanctions": sanctions_detail(&ctx),
         })),
         Err(e) => {
             tracing::warn!(error = %crate::telemetry::error_chain(&e), "database not ready");
@@ -30,10 +32,48 @@ pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
     }
 }
 
+/// The loaded sanctions lists with their age: `ok`, `stale` (one is older than
+/// `sanctions.max_age_days`) or `not_screened` (none loaded: every case goes to review).
+fn sanctions_detail(ctx: &Context) -> serde_json::Value {
+    let today = ctx.clock.now().date();
+    let max_age = i64::from(ctx.settings.sanctions.max_age_days);
+    let lists: Vec<serde_json::Value> = ctx
+        .sanctions
+        .lists
+        .iter()
+        .map(|(meta, imported)| {
+            let age = today.and_then(|t| crate::sanctions::Sanctions::age_days(meta, t));
+            json!({
+                "name": meta.name, "published": meta.published, "sha256": meta.sha256, "imported_at": imported,
+                "age_days": age, "stale": age.is_none_or(|a| a > max_age),
+            })
+        })
+        .collect();
+    let status = if lists.is_empty() {
+        "not_screened"
+    } else if lists.iter().any(|l| l["stale"] == true) {
+        "stale"
+    } else {
+        "ok"
+    };
+    json!({ "status": status, "max_age_days": max_age, "lists": lists })
+}
+
+/// Sanctions list ages by list (−1: no publication date), for the metrics.
+fn sanctions_ages(ctx: &Context) -> Vec<(String, i64)> {
+    let today = ctx.clock.now().date();
+    ctx.sanctions
+        .lists
+        .iter()
+        .map(|(m, _)| (m.name.clone(), today.and_then(|t| crate::sanctions::Sanctions::age_days(m, t)).unwrap_or(-1)))
+        .collect()
+}
+
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Metrics", content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(ctx: web::Data<Context>) -> HttpResponse {
     let depth = ctx.store.queue_depth().await.unwrap_or(-1);
+    ctx.metrics.sanctions(&sanctions_ages(&ctx));
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(ctx.metrics.render(depth))
 }

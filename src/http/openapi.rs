@@ -24,7 +24,7 @@ use super::{audit, candidate, health, hr, problem, tokens};
         crate::domain::challenge::Action, crate::pipeline::liveness::injection::CaptureReport,
         candidate::session::ConsentRequest, tokens::OfferGateRequest, tokens::OfferGateAnswer,
         tokens::RevokeRequest, crate::tokens::verify::Rejection, audit::EventView, audit::HeadView, audit::EventPage,
-        audit::Trail)),
+        audit::Trail, hr::views::RiskSchema, hr::views::SignalSchema)),
     modifiers(&Security),
     tags((name = "hr", description = "For HR systems, with an API key"),
          (name = "candidate", description = "For the candidate, with the link's token"),

@@ -16,6 +16,7 @@ use crate::document::reading::{ReadError, Reading, read_image};
 use crate::document::specimens;
 use crate::domain::names::{self, NameMatch};
 use crate::engine::{Engine, StageTimes};
+use crate::tokens::claims::CheckDetail;
 
 /// How much a finding weighs in the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -94,6 +95,12 @@ pub struct DocumentCheck {
     /// The document number, for sealing and the keyed look-up hash; never serialised.
     #[serde(skip)]
     pub document_number: Option<String>,
+    /// The holder's (given, family) names as printed, for sanctions screening; never serialised.
+    #[serde(skip)]
+    pub holder_names: Option<(String, String)>,
+    /// The holder's birth date as printed, for sanctions screening; never serialised.
+    #[serde(skip)]
+    pub birth_date: Option<Date>,
 }
 
 impl std::fmt::Debug for DocumentCheck {
@@ -122,6 +129,27 @@ impl DocumentCheck {
 }
 
 /// The claimed alpha-2 country as ICAO 9303 writes it (alpha-3; Germany is `D`).
+impl super::stage::Stage for DocumentCheck {
+    const NAME: &'static str = "document";
+
+    fn audit(&self) -> serde_json::Value {
+        serde_json::json!({
+            "source": self.source, "format": self.format, "findings": self.findings,
+            "long_number_check": self.long_number_check, "reuse": self.reuse,
+        })
+    }
+
+    fn evidence(&self, _ctx: super::stage::EvidenceContext) -> Vec<CheckDetail> {
+        vec![CheckDetail {
+            check: self.source.into(),
+            check_method: "data".into(),
+            result: "consistent".into(),
+            score_band: None,
+            lists: Vec::new(),
+        }]
+    }
+}
+
 fn icao_country(alpha2: &str) -> Option<String> {
     let code = isocountry::CountryCode::for_alpha2(alpha2).ok()?.alpha3();
     Some(if code == "DEU" { "D".to_owned() } else { code.to_owned() })
@@ -188,6 +216,8 @@ pub fn assess(reading: &Reading, claims: &ClaimedIdentity, today: Date, policy: 
         reuse: None,
         read_ms: 0.0,
         document_number: None,
+        holder_names: None,
+        birth_date: None,
     };
     // What the document says, from the MRZ, else the barcode.
     let said = match (mrz, licence) {
@@ -278,6 +308,8 @@ pub fn assess(reading: &Reading, claims: &ClaimedIdentity, today: Date, policy: 
     out.name = Some(name);
     out.findings = findings;
     out.document_number = said.number.filter(|n| !n.is_empty());
+    out.holder_names = Some((said.given.clone(), said.family.clone())).filter(|(g, f)| !g.is_empty() || !f.is_empty());
+    out.birth_date = said.birth;
     out
 }
 

@@ -17,6 +17,7 @@ use crate::domain::quality::{FaceQuality, QualityIssue};
 use crate::engine::decode::Media;
 use crate::engine::media::MediaError;
 use crate::engine::{AnalysedFace, Embed, Engine, EngineError, FrameAnalysis, StageTimes};
+use crate::tokens::claims::CheckDetail;
 
 /// Which input a problem is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -163,6 +164,27 @@ pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) 
         frames,
         document_embedding: document_face.embedding.clone(),
     })
+}
+
+impl super::stage::Stage for FaceMatch {
+    const NAME: &'static str = "face_match";
+
+    fn audit(&self) -> serde_json::Value {
+        serde_json::json!({
+            "is_match": self.is_match, "reasons": self.reasons,
+            "score_band": self.is_match.then(|| crate::tokens::issue::score_band(self.similarity, self.threshold)),
+        })
+    }
+
+    fn evidence(&self, ctx: super::stage::EvidenceContext) -> Vec<CheckDetail> {
+        vec![CheckDetail {
+            check: "face_match".into(),
+            check_method: "bvr".into(),
+            result: "match".into(),
+            score_band: Some(crate::tokens::issue::score_band(self.similarity, ctx.match_threshold).into()),
+            lists: Vec::new(),
+        }]
+    }
 }
 
 fn media_error(side: Side, source: MediaError) -> FaceMatchError {

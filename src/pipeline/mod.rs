@@ -1,5 +1,7 @@
 //! Verification stages, in the order they run (this file's order). Each stage is a module
-//! with a typed result; adding a stage is adding a module and a field of `StageResults`.
+//! whose result implements `stage::Stage`: the result owns its audit event and its token
+//! evidence, so adding a stage is adding a module, a field of `StageResults` and its line in
+//! `run`, `audit_events` and `evidence`; the worker only claims, runs and records jobs.
 //!
 //! 1. `document_check`: read the document (MRZ / PDF417) and check it against itself and
 //!    against the candidate's claims; `document_reuse` weighs earlier verifications with the
@@ -8,13 +10,17 @@
 //!    selfie frames (quality gates included); its result records where the portrait was.
 //! 3. `liveness`: the selfie video against the session's challenge (in order), planar motion,
 //!    the same face throughout and as on the document, injection and replay signals.
-//! 4. `decision`: approve / review / reject with reasons.
+//! 4. `risk`: the application's risk signals (claims and document), one 0–100 score; above
+//!    `decision.risk_review_above` a human reviews.
+//! 5. `decision`: approve / review / reject with reasons.
 
 pub mod decision;
 pub mod document_check;
 pub mod document_reuse;
 pub mod face_match;
 pub mod liveness;
+pub mod risk;
+pub mod stage;
 
 use std::path::PathBuf;
 
@@ -29,6 +35,10 @@ use face_match::{FaceMatch, FaceMatchError};
 use liveness::injection::CaptureReport;
 use liveness::observe::ObserveError;
 use liveness::{Liveness, LivenessInput};
+use risk::{Risk, RiskFacts};
+use stage::EvidenceContext;
+
+use crate::tokens::claims::CheckDetail;
 
 use crate::domain::challenge::Action;
 
@@ -47,6 +57,7 @@ pub struct CaseFacts {
     pub today: time::Date,
     pub document_policy: DocumentPolicy,
     pub liveness: LivenessFacts,
+    pub risk: RiskFacts,
 }
 
 /// What the liveness stage checks the selfie against (read from storage by the worker).
@@ -76,6 +87,7 @@ pub struct StageResults {
     /// Absent when the deployment does not require liveness and no challenge was answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness: Option<StageOutcome<Liveness>>,
+    pub risk: StageOutcome<Risk>,
     pub decision: Verdict,
 }
 
@@ -109,7 +121,12 @@ pub fn run(
         Err(e) => StageOutcome::Refused { code: e.code() },
     };
     let liveness = liveness_stage(engine, case, &facts.liveness, &face, policy.match_threshold)?;
-    let mut results = StageResults { document, face_match: face, liveness, decision: decision::Verdict::pending() };
+    let risk = {
+        let _stage = tracing::info_span!("stage", stage = "risk").entered();
+        StageOutcome::Done(risk::assess_case(&facts.risk, document.as_result().ok()))
+    };
+    let mut results =
+        StageResults { document, face_match: face, liveness, risk, decision: decision::Verdict::pending() };
     results.decide(policy);
     tracing::info!(decision = ?results.decision.decision, "pipeline done");
     Ok(results)
@@ -150,18 +167,30 @@ impl StageResults {
     /// (Re)computes the decision from the stages' results.
     pub fn decide(&mut self, policy: DecisionPolicy) {
         let _stage = tracing::info_span!("stage", stage = "decision").entered();
-        let face = match &self.face_match {
-            StageOutcome::Done(f) => Ok(f),
-            StageOutcome::Refused { code } => Err(code.as_str()),
+        let stages = decision::Stages {
+            face: self.face_match.as_result(),
+            document: self.document.as_result(),
+            liveness: self.liveness.as_ref().map(StageOutcome::as_result),
+            risk: self.risk.as_result(),
         };
-        let document = match &self.document {
-            StageOutcome::Done(d) => Ok(d),
-            StageOutcome::Refused { code } => Err(code.as_str()),
-        };
-        let liveness = self.liveness.as_ref().map(|l| match l {
-            StageOutcome::Done(l) => Ok(l),
-            StageOutcome::Refused { code } => Err(code.as_str()),
-        });
-        self.decision = decision::decide(face, document, liveness, policy);
+        self.decision = decision::decide(&stages, policy);
+    }
+
+    /// Each stage's audit event data, in the order the stages ran (the decision's own event
+    /// is the worker's, as it commits to the stored results).
+    pub fn audit_events(&self) -> Vec<serde_json::Value> {
+        let mut events = vec![self.document.audit_event(), self.face_match.audit_event()];
+        events.extend(self.liveness.as_ref().map(StageOutcome::audit_event));
+        events.push(self.risk.audit_event());
+        events
+    }
+
+    /// What an approved token says the stages established.
+    pub fn evidence(&self, ctx: EvidenceContext) -> Vec<CheckDetail> {
+        let mut checks = self.document.evidence(ctx);
+        checks.extend(self.face_match.evidence(ctx));
+        checks.extend(self.liveness.iter().flat_map(|l| l.evidence(ctx)));
+        checks.extend(self.risk.evidence(ctx));
+        checks
     }
 }

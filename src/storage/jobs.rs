@@ -48,6 +48,8 @@ pub struct Outcome<'a> {
     pub token: Option<&'a NewToken>,
     /// The document number read, sealed and hashed.
     pub document: Option<&'a super::NewDocument>,
+    /// The pipeline's risk (score, JSON), replacing the one from creation.
+    pub risk: Option<(u8, &'a str)>,
 }
 
 /// Status-change webhooks are queued in the same transaction as the change (an outbox in
@@ -62,11 +64,23 @@ impl Store {
         status: Status,
         now: Timestamp,
     ) -> Result<(), StorageError> {
+        self.queue_webhook_of(tx, verification, status, "verification.status_changed", now).await
+    }
+
+    /// A webhook of type `kind` (`verification.status_changed`, `verification.risk_scored`).
+    pub(crate) async fn queue_webhook_of(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        verification: &str,
+        status: Status,
+        kind: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
         let q = self.sql(
             "INSERT INTO jobs (id, kind, verification_id, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
              SELECT ?, 'webhook', id, ?, 'queued', 0, ?, ?, ?, ? FROM verifications WHERE id = ? AND callback_url IS NOT NULL",
         );
-        let payload = serde_json::json!({ "status": status.as_str() }).to_string();
+        let payload = serde_json::json!({ "status": status.as_str(), "type": kind }).to_string();
         sqlx::query(&q)
             .bind(uuid::Uuid::new_v4().to_string())
             .bind(payload)
@@ -270,7 +284,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StorageError> {
         let q = self.sql(
-            "UPDATE verifications SET status = ?, decision = ?, reasons = ?, results = ?, updated_at = ? \
+            "UPDATE verifications SET status = ?, decision = ?, reasons = ?, results = ?, updated_at = ?, \
+             risk_score = COALESCE(?, risk_score), risk = COALESCE(?, risk) \
              WHERE id = ? AND status IN ('submitted', 'processing')",
         );
         let done = sqlx::query(&q)
@@ -279,6 +294,8 @@ impl Store {
             .bind(outcome.reasons)
             .bind(outcome.results)
             .bind(now.millis())
+            .bind(outcome.risk.map(|(score, _)| i64::from(score)))
+            .bind(outcome.risk.map(|(_, json)| json.to_owned()))
             .bind(verification)
             .execute(&mut **tx)
             .await?;
@@ -320,6 +337,7 @@ impl Store {
                 audit,
                 token: None,
                 document: None,
+                risk: None,
             },
             now,
         )

@@ -6,6 +6,7 @@
 
 mod api_keys;
 mod audit;
+mod claim_hashes;
 mod documents;
 mod jobs;
 mod keys;
@@ -25,6 +26,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use api_keys::ApiKeyRecord;
 pub use audit::{AuditRow, EventFilter, HeadRow};
+pub use claim_hashes::{ClaimHash, ClaimHashes};
 pub use documents::{DocumentUse, NewDocument};
 pub use jobs::{ClaimedJob, JobKind, Outcome};
 pub use keys::{KeyPurpose, KeyRecord, KeyState};

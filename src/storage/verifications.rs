@@ -12,7 +12,8 @@ use crate::domain::time::Timestamp;
 use crate::domain::verification::Status;
 
 const COLUMNS: &str = "id, org_id, external_id, status, claims, callback_url, idempotency_key, request_digest, \
-                       token_expires_at, consent_version, consent_at, decision, reasons, results, created_at, updated_at, sealed_link";
+                       token_expires_at, consent_version, consent_at, decision, reasons, results, created_at, updated_at, sealed_link, \
+                       risk_score, risk";
 
 #[derive(Debug, Clone)]
 pub struct NewVerification {
@@ -27,6 +28,10 @@ pub struct NewVerification {
     pub token_expires_at: Timestamp,
     /// The first candidate link, sealed, so an idempotent replay can answer the same.
     pub sealed_link: Vec<u8>,
+    /// The claims-only risk (score, JSON), when it could be assessed.
+    pub risk: Option<(u8, String)>,
+    /// Keyed hashes of the phone, the e-mail and the identity (for reuse look-ups).
+    pub claim_hashes: super::ClaimHashes,
     pub now: Timestamp,
 }
 
@@ -51,6 +56,9 @@ pub struct VerificationRecord {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub sealed_link: Vec<u8>,
+    pub risk_score: Option<i64>,
+    /// The risk stage's latest result, JSON.
+    pub risk: Option<String>,
 }
 
 /// Why a verification's sealed claims could not be read back.
@@ -85,6 +93,8 @@ pub struct StepChange<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub status: Option<Status>,
+    /// Only those whose risk score is above this.
+    pub risk_above: Option<u8>,
     pub external_id: Option<String>,
     pub created_from: Option<Timestamp>,
     pub created_to: Option<Timestamp>,
@@ -113,6 +123,8 @@ fn record(row: &AnyRow) -> Result<VerificationRecord, StorageError> {
         created_at: Timestamp::from_millis(row.try_get(14)?),
         updated_at: Timestamp::from_millis(row.try_get(15)?),
         sealed_link: row.try_get(16)?,
+        risk_score: row.try_get(17)?,
+        risk: row.try_get(18)?,
     })
 }
 
@@ -122,7 +134,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let q = self.sql(
             "INSERT INTO verifications (id, org_id, external_id, status, claims, callback_url, idempotency_key, request_digest, \
-             token_digest, token_expires_at, sealed_link, created_at, updated_at) VALUES (?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             token_digest, token_expires_at, sealed_link, created_at, updated_at, risk_score, risk) \
+             VALUES (?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
         sqlx::query(&q)
             .bind(&v.id)
@@ -137,8 +150,14 @@ impl Store {
             .bind(v.sealed_link.clone())
             .bind(v.now.millis())
             .bind(v.now.millis())
+            .bind(v.risk.as_ref().map(|(score, _)| i64::from(*score)))
+            .bind(v.risk.as_ref().map(|(_, json)| json.clone()))
             .execute(&mut *tx)
             .await?;
+        self.insert_claim_hashes(&mut tx, &v.id, &v.org_id, &v.claim_hashes, v.now).await?;
+        if v.risk.is_some() {
+            self.queue_webhook_of(&mut tx, &v.id, Status::Created, "verification.risk_scored", v.now).await?;
+        }
         self.append_audit(&mut tx, event, v.now).await?;
         tx.commit().await?;
         Ok(())
@@ -174,6 +193,9 @@ impl Store {
         if f.external_id.is_some() {
             sql.push_str(" AND external_id = ?");
         }
+        if f.risk_above.is_some() {
+            sql.push_str(" AND risk_score > ?");
+        }
         if f.created_from.is_some() {
             sql.push_str(" AND created_at >= ?");
         }
@@ -191,6 +213,9 @@ impl Store {
         }
         if let Some(e) = &f.external_id {
             query = query.bind(e.clone());
+        }
+        if let Some(r) = f.risk_above {
+            query = query.bind(i64::from(r));
         }
         if let Some(t) = f.created_from {
             query = query.bind(t.millis());

@@ -60,7 +60,8 @@ pub struct DocumentDetails {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckDetail {
-    /// `document` (`mrz` or `pdf417` read and checked), `face_match`, later `liveness`.
+    /// `mrz` or `pdf417` (the document read and checked), `face_match`, `liveness`,
+    /// `risk_screening` (the application's risk signals, with the lists read).
     pub check: String,
     /// OIDC IA check method (`bvr`: biometric verification, remote).
     pub check_method: String,
@@ -68,6 +69,17 @@ pub struct CheckDetail {
     /// Coarse band of the score (`high`, `medium`, `low`); never the score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score_band: Option<String>,
+    /// The reference lists a screening ran against (name, version, sha256).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<ListRef>,
+}
+
+/// One reference list a check read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListRef {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

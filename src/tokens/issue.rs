@@ -14,7 +14,6 @@ use crate::crypto::signing::Alg;
 use crate::document::mrz::DocumentKind;
 use crate::domain::time::Timestamp;
 use crate::pipeline::document_check::DocumentCheck;
-use crate::pipeline::face_match::FaceMatch;
 use crate::storage::{ClaimsError, NewToken, VerificationRecord};
 
 #[derive(Debug, thiserror::Error)]
@@ -57,9 +56,9 @@ pub struct DocumentEvidence<'a> {
 
 pub struct IssueInput<'a> {
     pub verification: &'a VerificationRecord,
-    pub face: &'a FaceMatch,
+    /// What each stage established (`pipeline::StageResults::evidence`).
+    pub checks: Vec<CheckDetail>,
     pub document: Option<DocumentEvidence<'a>>,
-    pub match_threshold: f32,
     pub issuer: &'a str,
     pub ttl_days: u64,
     pub now: Timestamp,
@@ -108,23 +107,7 @@ pub fn issue(input: &IssueInput<'_>, signer: &Signer, sealer: &Sealer) -> Result
                         issuer_country: d.check.issuing_state.clone().unwrap_or_default(),
                         document_number_hash: d.number_hash.to_owned(),
                     }),
-                    check_details: input
-                        .document
-                        .as_ref()
-                        .map(|d| CheckDetail {
-                            check: d.check.source.into(),
-                            check_method: "data".into(),
-                            result: "consistent".into(),
-                            score_band: None,
-                        })
-                        .into_iter()
-                        .chain([CheckDetail {
-                            check: "face_match".into(),
-                            check_method: "bvr".into(),
-                            result: "match".into(),
-                            score_band: Some(score_band(input.face.similarity, input.match_threshold).into()),
-                        }])
-                        .collect(),
+                    check_details: input.checks.clone(),
                 }],
             },
             claims: IdentityClaims {

@@ -10,6 +10,7 @@ use crate::domain::claims::BirthDate;
 use crate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy};
 use crate::pipeline::document_reuse::{self, EarlierUse};
 use crate::pipeline::liveness::injection::CaptureReport;
+use crate::pipeline::risk::RiskFacts;
 use crate::pipeline::{self, CaseFacts, CaseFiles, LivenessFacts};
 use crate::storage::{NewDocument, VerificationRecord};
 
@@ -133,14 +134,36 @@ fn document_policy(ctx: &Context) -> DocumentPolicy {
     DocumentPolicy { min_age: d.min_age, name_mismatch: d.name_mismatch, name_match: d.name_match }
 }
 
+/// How many earlier verifications with the same phone or e-mail are looked at.
+const REUSE_LOOKED_AT: i64 = 100;
+
 /// The candidate's claims (opened from their sealed form) and today's date.
 async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, String> {
     let record = verification(ctx, verification_id).await?;
     let today = today(ctx)?;
+    let claims = claimed_identity(ctx, &record, today)?;
+    let raw = record.open_claims(&ctx.sealer).map_err(|e| crate::telemetry::error_chain(&e))?;
+    let hashes = crate::pipeline::risk::reuse::hashes(&raw, &ctx.sealer);
+    let reuse = ctx
+        .store
+        .claims_under_other_identities(&record.org_id, &record.id, &hashes, REUSE_LOOKED_AT)
+        .await
+        .map_err(|e| crate::telemetry::error_chain(&e))?;
+    let risk = RiskFacts {
+        claims: raw,
+        birth: claims.birth_date,
+        today,
+        now: ctx.clock.now(),
+        lists: ctx.lists.clone(),
+        policy: ctx.settings.risk_policy(),
+        reuse,
+        sanctions: ctx.sanctions.clone(),
+    };
     Ok(CaseFacts {
-        claims: claimed_identity(ctx, &record, today)?,
+        claims,
         today,
         document_policy: document_policy(ctx),
+        risk,
         liveness: LivenessFacts {
             required: ctx.settings.liveness.required,
             challenge: None,

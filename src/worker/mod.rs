@@ -16,6 +16,7 @@ use crate::context::Context;
 use crate::domain::verification::{Decision, Status};
 use crate::pipeline;
 use crate::pipeline::decision::DecisionPolicy;
+use crate::pipeline::stage::EvidenceContext;
 use crate::storage::{ClaimedJob, JobKind, Outcome};
 use crate::storage::{KeyPurpose, NewDocument, NewToken};
 use crate::tokens::issue::{DocumentEvidence, IssueInput, issue};
@@ -148,6 +149,10 @@ async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), St
             record_metrics(ctx, &done.results);
             let reasons = serde_json::to_string(&done.results.decision.reasons)?;
             let decision = serde_json::to_value(done.results.decision.decision)?;
+            let risk = match &done.results.risk {
+                pipeline::StageOutcome::Done(risk) => Some((risk.score, serde_json::to_string(risk)?)),
+                pipeline::StageOutcome::Refused { .. } => None,
+            };
             let outcome = Outcome {
                 status: done.results.decision.decision.status(),
                 decision: decision.as_str(),
@@ -156,6 +161,7 @@ async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), St
                 audit: &done.events,
                 token: done.token.as_ref(),
                 document: done.document.as_ref(),
+                risk: risk.as_ref().map(|(score, json)| (*score, json.as_str())),
             };
             if !ctx.store.finish_job(&job.id, worker, &job.verification_id, &outcome, None, now).await? {
                 tracing::warn!("lease lost before completion: result discarded");
@@ -178,6 +184,7 @@ async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), St
                 audit: &audit,
                 token: None,
                 document: None,
+                risk: None,
             };
             ctx.store.finish_job(&job.id, worker, &job.verification_id, &outcome, Some(&e), now).await?;
         }
@@ -214,41 +221,19 @@ async fn conclude(ctx: &Context, verification: &str, mut results: pipeline::Stag
     let document = case::seal_document(ctx, &record, &mut results).await?;
     let json = serde_json::to_string(&results).map_err(|e| e.to_string())?;
     let about = |kind, data| NewEvent::about(kind, &record.org_id, verification, WORKER, data);
-    let document_stage = match &results.document {
-        pipeline::StageOutcome::Done(check) => serde_json::json!({
-            "stage": "document", "outcome": "done", "source": check.source, "format": check.format,
-            "findings": check.findings, "long_number_check": check.long_number_check, "reuse": check.reuse,
-            "result_sha256": sha256_json(&results.document),
-        }),
-        pipeline::StageOutcome::Refused { code } => {
-            serde_json::json!({ "stage": "document", "outcome": "refused", "code": code })
-        }
-    };
     let threshold = ctx.settings.face_match.threshold;
-    let stage = match &results.face_match {
-        pipeline::StageOutcome::Done(face) => serde_json::json!({
-            "stage": "face_match", "outcome": "done", "is_match": face.is_match, "reasons": face.reasons,
-            "score_band": face.is_match.then(|| crate::tokens::issue::score_band(face.similarity, threshold)),
-            "result_sha256": sha256_json(&results.face_match),
-        }),
-        pipeline::StageOutcome::Refused { code } => {
-            serde_json::json!({ "stage": "face_match", "outcome": "refused", "code": code })
-        }
-    };
     let decision = &results.decision;
-    let mut events = vec![
-        about(Kind::StageCompleted, document_stage),
-        about(Kind::StageCompleted, stage),
-        about(
-            Kind::Decided,
-            serde_json::json!({
-                "decision": decision.decision, "status": decision.decision.status().as_str(),
-                "reasons": decision.reasons, "results_sha256": hex::encode(Sha256::digest(json.as_bytes())),
-            }),
-        ),
-    ];
+    let mut events: Vec<NewEvent> =
+        results.audit_events().into_iter().map(|data| about(Kind::StageCompleted, data)).collect();
+    events.push(about(
+        Kind::Decided,
+        serde_json::json!({
+            "decision": decision.decision, "status": decision.decision.status().as_str(),
+            "reasons": decision.reasons, "results_sha256": hex::encode(Sha256::digest(json.as_bytes())),
+        }),
+    ));
     let mut token = None;
-    if let (Decision::Approve, pipeline::StageOutcome::Done(face)) = (decision.decision, &results.face_match) {
+    if decision.decision == Decision::Approve {
         let signer = ctx.keys.signer(KeyPurpose::Token).await.map_err(|e| crate::telemetry::error_chain(&e))?;
         let issuer = ctx.settings.issuer();
         let evidence = match (&results.document, &document) {
@@ -259,9 +244,8 @@ async fn conclude(ctx: &Context, verification: &str, mut results: pipeline::Stag
         };
         let input = IssueInput {
             verification: &record,
-            face,
+            checks: results.evidence(EvidenceContext { match_threshold: threshold }),
             document: evidence,
-            match_threshold: threshold,
             issuer: &issuer,
             ttl_days: ctx.settings.tokens.ttl_days,
             now: ctx.clock.now(),
@@ -272,10 +256,6 @@ async fn conclude(ctx: &Context, verification: &str, mut results: pipeline::Stag
         token = Some(issued.record);
     }
     Ok(Concluded { results, json, events, token, document })
-}
-
-fn sha256_json<T: serde::Serialize>(value: &T) -> String {
-    hex::encode(Sha256::digest(serde_json::to_vec(value).unwrap_or_default()))
 }
 
 fn record_metrics(ctx: &Context, results: &pipeline::StageResults) {

@@ -47,10 +47,28 @@ async fn create_refusals(app: &TestApp) {
     bad_date["candidate"]["birth_date"] = "11/11/1974".into();
     let (status, code, body) = problem(post(bad_date.to_string(), "application/json").await.unwrap()).await;
     assert_eq!((status, code.as_str(), body["field"].as_str()), (422, "date_yyyy_mm_dd", Some("birth_date")));
+    // Structurally broken claims are refused; suspicious but parseable ones are risk signals.
     let mut bad_email = claims_json("x");
-    bad_email["candidate"]["email"] = "leo-at-example".into();
+    bad_email["candidate"]["email"] = "leo\u{7}@example.com".into();
     let (status, _, body) = problem(post(bad_email.to_string(), "application/json").await.unwrap()).await;
     assert_eq!((status, body["field"].as_str()), (422, Some("email")));
+    let mut control = claims_json("x");
+    control["candidate"]["phone"] = "+1 650\n253 0000".into();
+    let (status, _, body) = problem(post(control.to_string(), "application/json").await.unwrap()).await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("phone")));
+    let mut huge = claims_json("x");
+    huge["candidate"]["given_name"] = "A".repeat(10 * 1024 * 1024).into();
+    let status = post(huge.to_string(), "application/json").await.unwrap().status().as_u16();
+    assert!(status == 413 || status == 400, "a 10 MB name: {status}");
+    let mut many = claims_json("x");
+    many["candidate"]["education"] =
+        (0..500).map(|i| serde_json::json!({ "institution": format!("School {i}") })).collect::<Vec<_>>().into();
+    let (status, code, body) = problem(post(many.to_string(), "application/json").await.unwrap()).await;
+    assert_eq!(
+        (status, code.as_str(), body["field"].as_str()),
+        (422, "at_most_20_entries", Some("education")),
+        "{body}"
+    );
     let mut bad_callback = claims_json("x");
     bad_callback["callback_url"] = "ftp://example.com/hook".into();
     let (status, _, body) = problem(post(bad_callback.to_string(), "application/json").await.unwrap()).await;
@@ -111,6 +129,9 @@ async fn refused_everywhere(db: Db) {
     let resp = app.http.get(app.url("/v1/verifications?limit=0")).bearer_auth(&app.keys["hr"]).send().await.unwrap();
     assert_eq!(problem(resp).await.0, 400);
     let resp = app.http.get(app.url("/v1/verifications?colour=red")).bearer_auth(&app.keys["hr"]).send().await.unwrap();
+    assert_eq!(problem(resp).await.1, "invalid_query");
+    let resp =
+        app.http.get(app.url("/v1/verifications?risk_above=101")).bearer_auth(&app.keys["hr"]).send().await.unwrap();
     assert_eq!(problem(resp).await.1, "invalid_query");
 }
 

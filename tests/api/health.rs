@@ -10,6 +10,21 @@ async fn healthz_and_readyz_answer_on_a_port_zero_server() {
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!((body["status"].as_str(), body["database"].as_str()), (Some("ready"), Some("ok")));
+    // The sanctions lists loaded and their age (the test lists are old, max_age_days wide).
+    let sanctions = &body["sanctions"];
+    assert_eq!(sanctions["status"].as_str(), Some("ok"), "{body}");
+    let names: Vec<&str> = sanctions["lists"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ofac-sdn", "un-consolidated"]);
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("idgate_sanctions_lists_loaded 2"), "{metrics}");
+    assert!(metrics.contains("idgate_sanctions_list_age_days{list=\"ofac-sdn\"}"), "{metrics}");
+
+    // None loaded: still ready (the service works), but it says nobody is screened.
+    let empty = tempfile::tempdir().unwrap();
+    let path = empty.path().to_path_buf();
+    let bare = crate::helpers::spawn_app_with(Db::Sqlite, move |s| s.sanctions.dir = Some(path)).await.unwrap();
+    let body: serde_json::Value = bare.http.get(bare.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(body["sanctions"]["status"].as_str(), Some("not_screened"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -41,6 +41,23 @@ pub fn shared_data(rel: &str) -> Option<PathBuf> {
     }
 }
 
+/// The real sanctions lists (../shared/data/sanctions: OFAC SDN 2021-07, UN 2026-02),
+/// imported once per run into the target's temporary directory, as `idgate lists import`
+/// does. Apps use them with `sanctions.max_age_days` wide enough that they are not stale.
+pub fn sanctions_dir() -> Option<PathBuf> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let data = shared_data("sanctions")?;
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sanctions");
+        let now = idgate::domain::time::Timestamp::from_millis(1_795_000_000_000);
+        use idgate::sanctions::{Format, import};
+        import(&dir, Format::OfacSdnCsv, &data.join("ofac_sdn_2021-07"), Some("2021-07-01".into()), now).unwrap();
+        import(&dir, Format::UnXml, &data.join("un_consolidated_2026-02.xml"), None, now).unwrap();
+        Some(dir)
+    })
+    .clone()
+}
+
 /// Runs the real `idgate` binary.
 pub fn idgate(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_idgate")).args(args).output().expect("run idgate")
@@ -178,6 +195,8 @@ pub async fn spawn_app_clocked(
     // Most suites test the other stages with plain clips; tests/api/liveness.rs and the
     // browser test turn liveness back on (the shipped default).
     settings.liveness.required = false;
+    settings.sanctions.dir = sanctions_dir();
+    settings.sanctions.max_age_days = 36_500;
     tweak(&mut settings);
     let listener = idgate::startup::bind(&mut settings).unwrap();
     let workers = settings.jobs.workers;

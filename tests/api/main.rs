@@ -33,11 +33,13 @@ mod fixtures;
 mod frame_drops;
 mod health;
 mod helpers;
+mod lists_cli;
 mod liveness;
 #[path = "../support/print_attack.rs"]
 mod print_attack;
 mod processes;
 mod real_faces;
+mod risk;
 mod service_flow;
 mod tokens;
 mod webhooks;

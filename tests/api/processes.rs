@@ -34,6 +34,9 @@ fn idgate(dir: &Path, db: Option<&str>, args: &[&str]) -> Command {
     if let Some(url) = db {
         cmd.env("IDGATE_DATABASE_URL", url);
     }
+    if let Some(lists) = crate::helpers::sanctions_dir() {
+        cmd.env("IDGATE_SANCTIONS_DIR", lists);
+    }
     cmd
 }
 

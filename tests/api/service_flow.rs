@@ -54,6 +54,12 @@ async fn genuine_is_approved_and_impostor_is_not(db: Db) {
     assert!(similarity > 0.5, "{approved}");
     assert_eq!(approved["media"].as_array().unwrap().len(), 2);
     assert!(!approved.to_string().contains("embedding"));
+    // A clean, plausible candidate scores low, and the pipeline's risk replaced the intake's.
+    assert_eq!(
+        (approved["risk"]["band"].as_str(), approved["risk"]["phase"].as_str()),
+        (Some("low"), Some("pipeline")),
+        "{approved}"
+    );
 
     let refused = app.wait_final(&impostor).await;
     assert!(["rejected", "review"].contains(&refused["status"].as_str().unwrap()), "{refused}");

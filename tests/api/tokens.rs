@@ -82,7 +82,13 @@ async fn lifecycle(db: Db) {
     assert_eq!(details.document_number_hash.len(), 64);
     assert!(!text.contains("X00000001"), "{text}");
     let checks: Vec<&str> = evidence.check_details.iter().map(|c| c.check.as_str()).collect();
-    assert_eq!(checks, ["mrz", "face_match"]);
+    assert_eq!(checks, ["mrz", "face_match", "risk_screening", "sanctions_screening"]);
+    // Which screenings ran against which list versions; no score.
+    let sanctions = evidence.check_details.iter().find(|c| c.check == "sanctions_screening").unwrap();
+    assert_eq!(sanctions.result, "no_match");
+    let names: Vec<&str> = sanctions.lists.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["ofac-sdn", "un-consolidated"]);
+    assert!(!text.contains("\"score\""), "{text}");
 
     assert_eq!(gate(&app, &app.keys["hr"], &token, "cand-token").await, (true, vec![]));
     assert_eq!(gate(&app, &app.keys["hr"], &token, "someone-else").await, (false, vec!["candidate_mismatch".into()]));
@@ -156,6 +162,7 @@ async fn lifecycle(db: Db) {
             "verification.submitted",
             "stage.completed",
             "stage.completed",
+            "stage.completed",
             "verification.decided",
             "token.issued",
             "token.revoked"
@@ -163,6 +170,18 @@ async fn lifecycle(db: Db) {
     );
     crate::audit_log::check_trail(&app, &trail).await;
     assert!(!trail.to_string().contains("Testcandidate"), "no PII in the audit log");
+    // Each stage wrote its own event; the risk stage's names its codes and list versions.
+    let entries: Vec<serde_json::Value> = trail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_str(e["entry"].as_str().unwrap()).unwrap())
+        .collect();
+    let data = |e: &serde_json::Value| e.get("data").cloned().unwrap_or_default();
+    let stages: Vec<String> = entries.iter().filter_map(|e| data(e)["stage"].as_str().map(str::to_owned)).collect();
+    assert_eq!(stages, ["document", "face_match", "risk"], "{entries:?}");
+    let risk = entries.iter().map(data).find(|d| d["stage"] == "risk").unwrap();
+    assert!(risk["signals"].is_array() && risk["sanctions_lists"].as_array().unwrap().len() == 2, "{risk}");
 }
 
 fn independent_check(jwks: &serde_json::Value, token: &str, issuer: &str, subject: &str) {

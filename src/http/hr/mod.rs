@@ -1,4 +1,4 @@
 //! The HR system's API: verifications of its own organisation.
 
 pub mod verifications;
-mod views;
+pub(crate) mod views;

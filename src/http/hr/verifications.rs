@@ -16,6 +16,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::verification::{Status, VerificationId};
 use crate::http::auth::Caller;
 use crate::http::problem::ApiError;
+use crate::pipeline::risk;
 use crate::storage::{ListFilter, NewVerification, VerificationRecord};
 
 const WRITE: &[Role] = &[Role::Hr, Role::Admin];
@@ -87,7 +88,8 @@ pub async fn create(
     let external_id = ExternalId::parse(&body.external_id).map_err(ApiError::InvalidField)?;
     let callback_url = callback(body.callback_url.as_deref())?;
     let key = idempotency_key(&req)?;
-    let claims_json = serde_json::to_vec(&claims.to_raw()).map_err(|e| ApiError::internal(&e))?;
+    let raw = claims.to_raw();
+    let claims_json = serde_json::to_vec(&raw).map_err(|e| ApiError::internal(&e))?;
     let digest = hex::encode(
         Sha256::new()
             .chain_update(external_id.as_str())
@@ -103,6 +105,7 @@ pub async fn create(
     }
 
     let id = VerificationId::random().to_string();
+    let (risk, claim_hashes) = intake_risk(&ctx, &caller.org_id, &id, &raw, claims.birth_date.date(), now).await?;
     let token = secret_token::generate();
     let link = format!("{}/c/{}", ctx.settings.public_url(), token.token);
     let expires_at = now.plus(std::time::Duration::from_secs(ctx.settings.candidate.token_ttl_hours * 3600));
@@ -119,6 +122,12 @@ pub async fn create(
         token_digest: token.digest,
         token_expires_at: expires_at,
         sealed_link: seal(link.as_bytes(), "link")?,
+        risk: risk
+            .as_ref()
+            .map(|r| serde_json::to_string(r).map(|json| (r.score, json)))
+            .transpose()
+            .map_err(|e| ApiError::internal(&e))?,
+        claim_hashes,
         now,
     };
     let event = NewEvent::about(
@@ -129,6 +138,7 @@ pub async fn create(
         serde_json::json!({
             "request_sha256": digest, "idempotency_key": key.is_some(), "callback": new.callback_url.is_some(),
             "link_expires_at": expires_at.to_rfc3339(),
+            "risk": risk.as_ref().map(|r| serde_json::json!({ "score": r.score, "signals": r.codes(), "lists": r.lists })),
         }),
     );
     match ctx.store.insert_verification(&new, &event).await {
@@ -146,6 +156,29 @@ pub async fn create(
     }
     tracing::info!(verification = %id, org = %caller.org_id, "verification created");
     Ok(HttpResponse::Created().json(Created { id, status: Status::Created.as_str(), candidate_url: link, expires_at }))
+}
+
+/// How many earlier verifications with the same phone or e-mail are looked at.
+const REUSE_LOOKED_AT: i64 = 100;
+
+/// The claims-only risk, with the keyed hashes stored for later reuse look-ups.
+async fn intake_risk(
+    ctx: &Context,
+    org: &str,
+    id: &str,
+    raw: &crate::domain::claims::RawClaims,
+    birth: time::Date,
+    now: Timestamp,
+) -> Result<(Option<risk::Risk>, crate::storage::ClaimHashes), ApiError> {
+    let hashes = risk::reuse::hashes(raw, &ctx.sealer);
+    let reuse = ctx
+        .store
+        .claims_under_other_identities(org, id, &hashes, REUSE_LOOKED_AT)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let policy = ctx.settings.risk_policy();
+    let risk_ctx = risk::Context { lists: &ctx.lists, policy: &policy, reuse: &reuse, sanctions: &ctx.sanctions };
+    Ok((risk::assess_claims(raw, birth, now, &risk_ctx), hashes))
 }
 
 fn replay(ctx: &Context, existing: VerificationRecord, digest: &str) -> Result<HttpResponse, ApiError> {
@@ -204,6 +237,8 @@ pub struct ListQuery {
     /// RFC 3339; created before.
     pub created_to: Option<String>,
     pub cursor: Option<String>,
+    /// 0–100: only verifications whose risk score is above it.
+    pub risk_above: Option<u8>,
     /// 1–200, default 50.
     pub limit: Option<u32>,
 }
@@ -239,6 +274,9 @@ pub async fn list(
             .map(|r| Timestamp::parse_rfc3339(r).ok_or(ApiError::InvalidQuery("dates are RFC 3339")))
             .transpose()
     };
+    if q.risk_above.is_some_and(|r| r > 100) {
+        return Err(ApiError::InvalidQuery("risk_above is 0 to 100"));
+    }
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::InvalidQuery("limit is 1 to 200"));
@@ -250,6 +288,7 @@ pub async fn list(
             .map(|s| s.parse().map_err(|()| ApiError::InvalidQuery("unknown status")))
             .transpose()?,
         external_id: q.external_id.clone(),
+        risk_above: q.risk_above,
         created_from: time(&q.created_from)?,
         created_to: time(&q.created_to)?,
         after: q.cursor.as_deref().map(|c| parse_cursor(c).ok_or(ApiError::InvalidQuery("bad cursor"))).transpose()?,

@@ -33,6 +33,7 @@ use tracing::instrument;
 use crate::domain::challenge::Action;
 use crate::domain::face::Embedding;
 use crate::engine::Engine;
+use crate::tokens::claims::CheckDetail;
 use challenge::{ChallengeResult, ChallengeThresholds};
 use consistency::Consistency;
 use injection::{CaptureReport, Signal};
@@ -91,6 +92,29 @@ pub struct Liveness {
 
 /// Yaw range (degrees) above which planar landmark motion rejects outright.
 const PLANAR_REJECT_YAW: f32 = 15.0;
+
+impl super::stage::Stage for Liveness {
+    const NAME: &'static str = "liveness";
+
+    fn audit(&self) -> serde_json::Value {
+        serde_json::json!({
+            "passed": self.passed, "reasons": self.reasons, "review": self.review,
+            "challenge_passed": self.challenge.passed, "planarity_measured": self.planarity.measured,
+            "signals": self.signals.iter().map(|s| s.code).collect::<Vec<_>>(),
+            "frames_analysed": self.frames_analysed,
+        })
+    }
+
+    fn evidence(&self, _ctx: super::stage::EvidenceContext) -> Vec<CheckDetail> {
+        vec![CheckDetail {
+            check: "liveness".into(),
+            check_method: "bvr".into(),
+            result: if self.review.is_empty() { "live" } else { "live_reviewed" }.into(),
+            score_band: None,
+            lists: Vec::new(),
+        }]
+    }
+}
 
 fn yaw_spread(frames: &[observe::Observation]) -> f32 {
     let yaws: Vec<f32> = frames
