@@ -58,8 +58,8 @@ pub struct Context {
     pub audit: Arc<AuditLog>,
     /// The risk stage's reference lists (disposable and free e-mail domains).
     pub lists: Arc<ReferenceLists>,
-    /// The imported sanctions lists, indexed.
-    pub sanctions: Arc<Sanctions>,
+    /// The imported sanctions lists, indexed (replaced when a refresh brings new versions).
+    pub sanctions: Arc<crate::sanctions_refresh::Current>,
 }
 
 impl Context {
@@ -86,7 +86,7 @@ impl Context {
                 "no sanctions lists loaded: every verification is sanctions_not_screened (idgate lists import)"
             );
         }
-        let sanctions = Arc::new(sanctions);
+        let sanctions = Arc::new(crate::sanctions_refresh::Current::new(sanctions));
         let store = open_store(&settings).await?;
         let sealer = Sealer::new(&master_key(&settings)?);
         let media = match &settings.storage.media_url {

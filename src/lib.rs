@@ -17,6 +17,7 @@ pub mod http;
 pub mod metrics;
 pub mod pipeline;
 pub mod sanctions;
+pub mod sanctions_refresh;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

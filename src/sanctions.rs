@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::time::Timestamp;
 
 /// The formats `idgate lists import` reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// OFAC's legacy CSV set (`sdn.csv`, `alt.csv`, `add.csv`; PATH is their folder or `sdn.csv`).
     OfacSdnCsv,

@@ -275,6 +275,10 @@ pub struct SanctionsSettings {
     /// Matches scoring less are not reported. Default 60.
     pub report_threshold: u8,
     pub on_match: OnSanctionsMatch,
+    /// Lists to keep current: `{ format = "un-xml", location = "https://…" or a path }`.
+    pub sources: Vec<crate::sanctions_refresh::Source>,
+    /// Sources and `dir` are read again this often (and at start). 0: at start only. Default 60.
+    pub refresh_minutes: u64,
 }
 
 impl Default for SanctionsSettings {
@@ -285,6 +289,8 @@ impl Default for SanctionsSettings {
             review_threshold: 85,
             report_threshold: 60,
             on_match: OnSanctionsMatch::Review,
+            sources: Vec::new(),
+            refresh_minutes: 60,
         }
     }
 }

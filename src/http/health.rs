@@ -39,6 +39,7 @@ fn sanctions_detail(ctx: &Context) -> serde_json::Value {
     let max_age = i64::from(ctx.settings.sanctions.max_age_days);
     let lists: Vec<serde_json::Value> = ctx
         .sanctions
+        .get()
         .lists
         .iter()
         .map(|(meta, imported)| {
@@ -63,6 +64,7 @@ fn sanctions_detail(ctx: &Context) -> serde_json::Value {
 fn sanctions_ages(ctx: &Context) -> Vec<(String, i64)> {
     let today = ctx.clock.now().date();
     ctx.sanctions
+        .get()
         .lists
         .iter()
         .map(|(m, _)| (m.name.clone(), today.and_then(|t| crate::sanctions::Sanctions::age_days(m, t)).unwrap_or(-1)))

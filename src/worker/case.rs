@@ -157,7 +157,7 @@ async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, S
         lists: ctx.lists.clone(),
         policy: ctx.settings.risk_policy(),
         reuse,
-        sanctions: ctx.sanctions.clone(),
+        sanctions: ctx.sanctions.get(),
     };
     Ok(CaseFacts {
         claims,

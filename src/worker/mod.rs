@@ -21,8 +21,8 @@ use crate::storage::{ClaimedJob, JobKind, Outcome};
 use crate::storage::{KeyPurpose, NewDocument, NewToken};
 use crate::tokens::issue::{DocumentEvidence, IssueInput, issue};
 
-/// Runs `count` pipeline workers, (when `count` > 0) one webhook sender, and the audit
-/// tree-head signer until `stop` turns true.
+/// Runs `count` pipeline workers, (when `count` > 0) one webhook sender, the audit
+/// tree-head signer and the sanctions-list refresher until `stop` turns true.
 pub async fn run(ctx: Context, count: usize, stop: watch::Receiver<bool>) {
     let mut tasks: Vec<_> = (0..count)
         .map(|n| {
@@ -31,6 +31,7 @@ pub async fn run(ctx: Context, count: usize, stop: watch::Receiver<bool>) {
         })
         .collect();
     tasks.push(tokio::spawn(head_loop(ctx.clone(), stop.clone())));
+    tasks.push(tokio::spawn(crate::sanctions_refresh::refresh_loop(ctx.clone(), stop.clone())));
     if count > 0 {
         tasks.push(tokio::spawn(webhook_loop(ctx.clone(), format!("{}-webhooks", uuid::Uuid::new_v4()), stop.clone())));
     }

@@ -170,3 +170,66 @@ async fn sanctions_are_screened_at_creation(db: Db) {
 on_both_engines! {
     sanctions_are_screened_when_created => sanctions_are_screened_at_creation,
 }
+
+/// Configured sources (a path and a loopback URL) are imported at start and swapped in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_sources_are_fetched_and_loaded() {
+    use actix_web::{App, HttpServer, web};
+    let Some(data) = crate::helpers::shared_data("sanctions") else { return };
+    let un = std::fs::read(data.join("un_consolidated_2026-02.xml")).unwrap();
+    let server = HttpServer::new(move || {
+        let body = un.clone();
+        App::new().route(
+            "/consolidated.xml",
+            web::get().to(move || {
+                let body = body.clone();
+                async move { actix_web::HttpResponse::Ok().content_type("application/xml").body(body) }
+            }),
+        )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let url = format!("http://127.0.0.1:{}/consolidated.xml", server.addrs()[0].port());
+    tokio::spawn(server.run());
+    let empty = tempfile::tempdir().unwrap();
+    let dir = empty.path().to_path_buf();
+    let ofac = data.join("ofac_sdn_2021-07").to_str().unwrap().to_owned();
+    let Some(app) = spawn_app_with(Db::Sqlite, move |s| {
+        s.sanctions.dir = Some(dir);
+        s.sanctions.sources = vec![
+            idgate::sanctions_refresh::Source {
+                format: idgate::sanctions::Format::UnXml,
+                location: url,
+                published: None,
+            },
+            idgate::sanctions_refresh::Source {
+                format: idgate::sanctions::Format::OfacSdnCsv,
+                location: ofac,
+                published: Some("2021-07-01".into()),
+            },
+        ];
+    })
+    .await
+    else {
+        return;
+    };
+    let mut status = serde_json::Value::Null;
+    for _ in 0..300 {
+        let body: serde_json::Value = app.http.get(app.url("/readyz")).send().await.unwrap().json().await.unwrap();
+        status = body["sanctions"].clone();
+        if status["lists"].as_array().is_some_and(|l| l.len() == 2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let names: Vec<&str> = status["lists"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ofac-sdn", "un-consolidated"], "{status}");
+    let risk = scored(&app, "after-refresh", |c| {
+        c["given_name"] = "Yong Chol".into();
+        c["family_name"] = "Kim".into();
+        c["birth_date"] = "1962-02-18".into();
+    })
+    .await;
+    assert!(codes(&risk).contains(&"sanctions_match".to_owned()), "{risk}");
+}

@@ -177,7 +177,8 @@ async fn intake_risk(
         .await
         .map_err(|e| ApiError::internal(&e))?;
     let policy = ctx.settings.risk_policy();
-    let risk_ctx = risk::Context { lists: &ctx.lists, policy: &policy, reuse: &reuse, sanctions: &ctx.sanctions };
+    let sanctions = ctx.sanctions.get();
+    let risk_ctx = risk::Context { lists: &ctx.lists, policy: &policy, reuse: &reuse, sanctions: &sanctions };
     Ok((risk::assess_claims(raw, birth, now, &risk_ctx), hashes))
 }
 
