@@ -142,6 +142,7 @@ async fn sanctions_are_screened_at_creation(db: Db) {
         (listed["band"].as_str(), listed["review"].as_bool(), listed["sanctions_hit"].as_bool()),
         (Some("very_high"), Some(true), Some(true))
     );
+    assert!(listed["screened_at"].is_string(), "{listed}");
     let names: Vec<&str> = listed["screened"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["ofac-sdn", "un-consolidated"]);
     assert!(!listed.to_string().to_uppercase().contains("YONG"), "no name in the risk: {listed}");

@@ -93,6 +93,9 @@ pub struct RiskSchema {
     /// The sanctions lists screened against: name, published (YYYY-MM-DD), sha256, stale.
     #[schema(value_type = Vec<Object>)]
     pub screened: Vec<serde_json::Value>,
+    /// When the sanctions screening ran.
+    #[schema(value_type = String, format = DateTime)]
+    pub screened_at: String,
     /// A sanctions match whose birth date agreed: at least review, whatever the score.
     pub sanctions_hit: bool,
     /// The operator set `sanctions.on_match = "reject"` and there is such a match.

@@ -88,8 +88,9 @@ pub struct Risk {
     pub assessed_at: Timestamp,
     /// The reference lists read, with their versions.
     pub lists: Vec<ListVersion>,
-    /// The sanctions lists screened against (name, publication date, sha256, stale).
+    /// The sanctions lists screened against (name, publication date, sha256, stale), and when.
     pub screened: Vec<sanctions::Screened>,
+    pub screened_at: Timestamp,
     /// A sanctions match whose birth date agreed: at least review, whatever the weights.
     pub sanctions_hit: bool,
     /// … and the operator's setting makes it a reject.
@@ -119,6 +120,7 @@ impl Risk {
             sanctions_hit,
             reject: sanctions_hit && policy.reject_sanctions_match,
             screened,
+            screened_at: now,
             review_above: policy.review_above,
             signals,
             phase,
