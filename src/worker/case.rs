@@ -6,7 +6,7 @@ use std::io::Write;
 use super::policy;
 use crate::context::Context;
 use crate::domain::challenge::parse_actions;
-use crate::domain::claims::BirthDate;
+use crate::domain::claims::{BirthDate, RawClaims};
 use crate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy};
 use crate::pipeline::document_reuse::{self, EarlierUse};
 use crate::pipeline::liveness::injection::CaptureReport;
@@ -116,6 +116,11 @@ pub(super) async fn verification(ctx: &Context, id: &str) -> Result<Verification
 /// The claimed identity of a verification, from its sealed claims.
 fn claimed_identity(ctx: &Context, record: &VerificationRecord, today: time::Date) -> Result<ClaimedIdentity, String> {
     let claims = record.open_claims(&ctx.sealer).map_err(|e| crate::telemetry::error_chain(&e))?;
+    identity_of(claims, today)
+}
+
+/// The identity part of opened claims.
+fn identity_of(claims: RawClaims, today: time::Date) -> Result<ClaimedIdentity, String> {
     let birth_date = BirthDate::parse(&claims.birth_date, today).map_err(|e| format!("claims: {e}"))?.date();
     Ok(ClaimedIdentity {
         given_name: claims.given_name,
@@ -134,19 +139,16 @@ fn document_policy(ctx: &Context) -> DocumentPolicy {
     DocumentPolicy { min_age: d.min_age, name_mismatch: d.name_mismatch, name_match: d.name_match }
 }
 
-/// How many earlier verifications with the same phone or e-mail are looked at.
-const REUSE_LOOKED_AT: i64 = 100;
-
 /// The candidate's claims (opened from their sealed form) and today's date.
 async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, String> {
     let record = verification(ctx, verification_id).await?;
     let today = today(ctx)?;
-    let claims = claimed_identity(ctx, &record, today)?;
     let raw = record.open_claims(&ctx.sealer).map_err(|e| crate::telemetry::error_chain(&e))?;
+    let claims = identity_of(raw.clone(), today)?;
     let hashes = crate::pipeline::risk::reuse::hashes(&raw, &ctx.sealer);
     let reuse = ctx
         .store
-        .claims_under_other_identities(&record.org_id, &record.id, &hashes, REUSE_LOOKED_AT)
+        .claims_under_other_identities(&record.org_id, &record.id, &hashes, crate::pipeline::risk::reuse::LOOKED_AT)
         .await
         .map_err(|e| crate::telemetry::error_chain(&e))?;
     let risk = RiskFacts {

@@ -158,9 +158,6 @@ pub async fn create(
     Ok(HttpResponse::Created().json(Created { id, status: Status::Created.as_str(), candidate_url: link, expires_at }))
 }
 
-/// How many earlier verifications with the same phone or e-mail are looked at.
-const REUSE_LOOKED_AT: i64 = 100;
-
 /// The claims-only risk, with the keyed hashes stored for later reuse look-ups.
 async fn intake_risk(
     ctx: &Context,
@@ -173,7 +170,7 @@ async fn intake_risk(
     let hashes = risk::reuse::hashes(raw, &ctx.sealer);
     let reuse = ctx
         .store
-        .claims_under_other_identities(org, id, &hashes, REUSE_LOOKED_AT)
+        .claims_under_other_identities(org, id, &hashes, risk::reuse::LOOKED_AT)
         .await
         .map_err(|e| ApiError::internal(&e))?;
     let policy = ctx.settings.risk_policy();

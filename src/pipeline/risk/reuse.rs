@@ -9,6 +9,9 @@ use crate::domain::claims::RawClaims;
 use crate::domain::names;
 use crate::storage::{ClaimHash, ClaimHashes};
 
+/// How many earlier verifications with the same phone or e-mail are looked at (the newest).
+pub const LOOKED_AT: i64 = 100;
+
 /// How many earlier verifications are named in a signal's evidence.
 const NAMED: usize = 5;
 
