@@ -107,6 +107,7 @@ fn upload_to_decision(engine: &Engine, dir: &Path, carphone: &Path) {
                 policy: settings.risk_policy(),
                 reuse: Vec::new(),
                 sanctions: std::sync::Arc::new(idgate::sanctions::Sanctions::new(Vec::new(), Default::default())),
+                network: Default::default(),
             },
         };
         let policy = DecisionPolicy { match_threshold: settings.face_match.threshold, review_margin: 0.07 };

@@ -38,6 +38,8 @@ pub enum StartError {
     SigningKeys(#[from] crate::tokens::keyring::KeyError),
     #[error("risk reference lists (run `make setup`, or set risk.lists_dir)")]
     Lists(#[from] crate::pipeline::risk::lists::ListError),
+    #[error("network tables (run `make setup`, or set risk.lists_dir)")]
+    Network(#[source] crate::pipeline::risk::lists::ListError),
     #[error("sanctions lists (re-import them: idgate lists import)")]
     Sanctions(#[from] crate::sanctions::SanctionsError),
 }
@@ -60,6 +62,10 @@ pub struct Context {
     pub lists: Arc<ReferenceLists>,
     /// The imported sanctions lists, indexed (replaced when a refresh brings new versions).
     pub sanctions: Arc<crate::sanctions_refresh::Current>,
+    /// IP → ASN, organisation and country; time zones by country.
+    pub network: Arc<crate::network::NetworkData>,
+    /// Device reports per verification and minute (this node).
+    pub device_limiter: Arc<crate::network::ReportLimiter>,
 }
 
 impl Context {
@@ -76,6 +82,11 @@ impl Context {
     /// As `build`, around an engine already loaded (tests share one).
     pub async fn with_engine(settings: Settings, clock: SharedClock, engine: Arc<Engine>) -> Result<Self, StartError> {
         let lists = Arc::new(ReferenceLists::load(&settings.risk.lists_dir)?);
+        let lists_dir = settings.risk.lists_dir.clone();
+        let network = tokio::task::spawn_blocking(move || crate::network::NetworkData::load(&lists_dir))
+            .await
+            .map_err(|_| EngineError::Poisoned)?
+            .map_err(StartError::Network)?;
         let sanctions_dir = settings.sanctions_dir();
         let thresholds = settings.sanctions.thresholds();
         let sanctions = tokio::task::spawn_blocking(move || Sanctions::load(&sanctions_dir, thresholds))
@@ -87,6 +98,7 @@ impl Context {
             );
         }
         let sanctions = Arc::new(crate::sanctions_refresh::Current::new(sanctions));
+        let settings_device_rate = settings.server.device_reports_per_minute;
         let store = open_store(&settings).await?;
         let sealer = Sealer::new(&master_key(&settings)?);
         let media = match &settings.storage.media_url {
@@ -112,6 +124,8 @@ impl Context {
             audit: Arc::new(AuditLog::new()),
             lists,
             sanctions,
+            network,
+            device_limiter: Arc::new(crate::network::ReportLimiter::per_minute(settings_device_rate)),
         })
     }
 }

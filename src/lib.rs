@@ -4,6 +4,7 @@
 //! `storage` (SQLite / PostgreSQL), `crypto` (keys and secrets), `http` + `startup` (the
 //! service), `cli` (commands), `config`, `clock`, `telemetry`.
 
+pub mod assess;
 pub mod audit;
 pub mod cli;
 pub mod clock;
@@ -15,6 +16,7 @@ pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod metrics;
+pub mod network;
 pub mod pipeline;
 pub mod sanctions;
 pub mod sanctions_refresh;

@@ -42,6 +42,7 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(candidate::page::index)
             .service(candidate::session::session)
             .service(candidate::session::consent)
+            .service(candidate::device::device)
             .service(candidate::session::document)
             .service(candidate::challenge::issue)
             .service(candidate::preview::preview)

@@ -135,6 +135,11 @@ impl Settings {
         if let Some(v) = var("IDGATE_BIND") {
             self.server.bind = parse("IDGATE_BIND", &v)?;
         }
+        if let Some(v) = var("IDGATE_TRUSTED_PROXIES") {
+            let items: Vec<&str> = v.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+            self.server.trusted_proxies = crate::network::TrustedProxies::parse(&items)
+                .map_err(|message| ConfigError::Env { name: "IDGATE_TRUSTED_PROXIES", message })?;
+        }
         if let Some(v) = var("IDGATE_DATA_DIR") {
             self.storage.data_dir = PathBuf::from(v);
         }

@@ -130,7 +130,7 @@ pub struct CandidateSettings {
 
 impl Default for CandidateSettings {
     fn default() -> Self {
-        Self { token_ttl_hours: 72, public_url: None, consent_version: "2026-11".into() }
+        Self { token_ttl_hours: 72, public_url: None, consent_version: "2026-12".into() }
     }
 }
 
@@ -211,11 +211,20 @@ impl Default for UploadSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
     pub bind: SocketAddr,
+    /// Peers (CIDRs or addresses) whose `Forwarded` / `X-Forwarded-For` is believed: the
+    /// load balancers in front of idgate. Empty (default): the peer is the client.
+    pub trusted_proxies: crate::network::TrustedProxies,
+    /// Device reports a candidate may send per minute (the page sends one).
+    pub device_reports_per_minute: u32,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { bind: SocketAddr::from(([127, 0, 0, 1], 8080)) }
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            trusted_proxies: crate::network::TrustedProxies::default(),
+            device_reports_per_minute: 6,
+        }
     }
 }
 
@@ -313,6 +322,9 @@ pub struct RiskSettings {
     /// Where set-up puts the reference lists (disposable and free e-mail domains), each with
     /// its `.source.json`. Default `$XDG_CACHE_HOME/idgate/lists`.
     pub lists_dir: PathBuf,
+    /// Link devices and networks to verifications of other organisations too (counted,
+    /// never named). Off by default: an organisation's candidates are its own business.
+    pub cross_organisation_links: bool,
 }
 
 impl Default for RiskSettings {
@@ -320,6 +332,7 @@ impl Default for RiskSettings {
         Self {
             high_risk_countries: vec!["KP".to_owned()],
             weights: Weights::default(),
+            cross_organisation_links: false,
             lists_dir: dirs::cache_dir().unwrap_or_else(|| PathBuf::from(".cache")).join("idgate").join("lists"),
         }
     }

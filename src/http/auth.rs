@@ -111,6 +111,21 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// Where the request came from is recorded as part of authenticating it.
+    async fn seen(
+        ctx: &Context,
+        v: &VerificationRecord,
+        sighting: Option<crate::network::Sighting>,
+    ) -> Result<(), ApiError> {
+        let Some(sighting) = sighting else { return Ok(()) };
+        super::client::record(ctx, v, &sighting).await.map_err(|e| {
+            tracing::error!(error = %e, "recording the candidate's origin");
+            ApiError::Internal(e)
+        })
+    }
+}
+
+impl Candidate {
     /// An audit event about this candidate's verification, by the candidate.
     pub fn event(&self, kind: Kind, data: serde_json::Value) -> NewEvent {
         let v = &self.verification;
@@ -125,6 +140,7 @@ impl FromRequest for Candidate {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let ctx = req.app_data::<web::Data<Context>>().cloned();
         let token = bearer(req);
+        let sighting = ctx.as_ref().and_then(|ctx| super::client::sighting(req, ctx));
         Box::pin(async move {
             let (Some(ctx), Some(token)) = (ctx, token) else { return Err(ApiError::CandidateToken) };
             if token.starts_with("idg_") {
@@ -136,6 +152,7 @@ impl FromRequest for Candidate {
             if verification.token_expires_at <= ctx.clock.now() {
                 return Err(ApiError::CandidateToken);
             }
+            Candidate::seen(&ctx, &verification, sighting).await?;
             Ok(Candidate { verification, presented })
         })
     }

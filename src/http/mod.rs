@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod candidate;
+pub mod client;
 pub mod health;
 pub mod hr;
 pub mod openapi;

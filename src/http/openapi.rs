@@ -14,7 +14,7 @@ use super::{audit, candidate, health, hr, problem, tokens};
     paths(
         health::healthz, health::readyz, health::metrics,
         hr::verifications::create, hr::verifications::get_one, hr::verifications::list,
-        candidate::session::session, candidate::session::consent, candidate::session::document,
+        candidate::session::session, candidate::session::consent, candidate::device::device, candidate::session::document,
         candidate::challenge::issue, candidate::preview::preview, candidate::session::selfie, candidate::session::submit,
         tokens::jwks, tokens::discovery, tokens::offer_gate, tokens::introspect, tokens::revoke,
         audit::events, audit::tree_head, audit::trail, audit::consistency, audit::export, audit::audit_keys,

@@ -54,6 +54,8 @@ pub enum ApiError {
     AlreadyRevoked,
     #[error("the Idempotency-Key was used with a different request")]
     IdempotencyConflict,
+    #[error("too many requests")]
+    RateLimited { retry_after_seconds: u64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -74,6 +76,7 @@ impl ApiError {
             Self::BadMedia { code, .. } | Self::Challenge { code, .. } => (*code).into(),
             Self::IdempotencyConflict => "idempotency_conflict".into(),
             Self::AlreadyRevoked => "already_revoked".into(),
+            Self::RateLimited { .. } => "rate_limited".into(),
             Self::Internal(_) => "internal".into(),
         }
     }
@@ -91,6 +94,7 @@ impl ApiError {
             Self::OutOfOrder { status } => Some(format!("the verification is {status}")),
             Self::InvalidQuery(d) => Some((*d).to_owned()),
             Self::TooLarge { limit } => Some(format!("at most {limit} bytes")),
+            Self::RateLimited { retry_after_seconds } => Some(format!("try again in {retry_after_seconds} s")),
             Self::BadMedia { message, .. } => Some(message.clone()),
             Self::Challenge { message, .. } => Some((*message).to_owned()),
             _ => None,
@@ -109,6 +113,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidField(_) | Self::BadMedia { .. } | Self::Challenge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,6 +124,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let Self::RateLimited { retry_after_seconds } = self {
+            response.insert_header(("Retry-After", retry_after_seconds.to_string()));
         }
         response.content_type("application/problem+json").json(Problem {
             kind: format!("/problems/{code}"),

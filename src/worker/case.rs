@@ -151,6 +151,9 @@ async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, S
         .claims_under_other_identities(&record.org_id, &record.id, &hashes, crate::pipeline::risk::reuse::LOOKED_AT)
         .await
         .map_err(|e| crate::telemetry::error_chain(&e))?;
+    let network = crate::network::facts::load(ctx, &record.id, &record.org_id, &hashes.identity_hash)
+        .await
+        .map_err(|e| crate::telemetry::error_chain(&e))?;
     let risk = RiskFacts {
         claims: raw,
         birth: claims.birth_date,
@@ -160,6 +163,7 @@ async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, S
         policy: ctx.settings.risk_policy(),
         reuse,
         sanctions: ctx.sanctions.get(),
+        network,
     };
     Ok(CaseFacts {
         claims,

@@ -31,7 +31,7 @@ async fn call(app: &TestApp, e: &Endpoint, caller: &str, id: &str) -> u16 {
     req = match (e.method.clone(), e.path) {
         (Method::POST, "/v1/verifications") => req.json(&claims_json("matrix-new")),
         (Method::POST, "/v1/candidate/consent") => {
-            req.json(&serde_json::json!({"consent_version": "2026-11", "accepted": true}))
+            req.json(&serde_json::json!({"consent_version": "2026-12", "accepted": true}))
         }
         (Method::PUT, _) => req.body(vec![0u8; 16]),
         _ => req,

@@ -68,6 +68,24 @@ async fn a_candidate_walks_the_flow_in_chromium_and_hr_reads_the_result() {
         let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
         assert_eq!(report["external_requests"], serde_json::json!([]), "the page fetched elsewhere");
         assert!(report["reused_link_message"].as_str().unwrap().contains("expired or was already used"), "{report}");
+        // The page sent one device report after consent, with what Chromium knows of itself.
+        let sent = report["device_reports"].as_array().unwrap();
+        assert_eq!(sent.len(), 1, "{report}");
+        let device = &sent[0];
+        eprintln!("{viewport} device report: {device}");
+        assert!(device["timezone"].as_str().is_some_and(|z| !z.is_empty()), "{device}");
+        assert!(device["utc_offset_minutes"].is_i64(), "{device}");
+        assert!(!device["languages"].as_array().unwrap().is_empty(), "{device}");
+        assert!(
+            device["screen"]["width"].as_u64().unwrap() > 0 && device["screen"]["colour_depth"].as_u64().unwrap() > 0
+        );
+        assert!(device["hardware_concurrency"].as_u64().unwrap() >= 1, "{device}");
+        assert_eq!(device["platform"], "Linux x86_64", "{device}");
+        assert_eq!(device["webdriver"], true, "Playwright drives this browser: {device}");
+        assert!(device["media_devices"]["cameras"].as_u64().unwrap() >= 1, "the fake camera: {device}");
+        // --disable-gpu: Chromium draws WebGL with SwiftShader, a software renderer.
+        let renderer = device["webgl"]["renderer"].as_str().unwrap_or_default();
+        assert!(renderer.contains("SwiftShader"), "{device}");
 
         let done = app.wait_final(&id).await;
         let live = &done["results"]["liveness"];
@@ -85,5 +103,10 @@ async fn a_candidate_walks_the_flow_in_chromium_and_hr_reads_the_result() {
             assert!(signals.contains(&"selfie_near_duplicate"), "{live}");
         }
         assert_eq!(done["status"], "review", "{done}");
+        // … and the risk says so: automation and a software renderer, with their evidence.
+        let risk = &done["risk"];
+        let codes: Vec<&str> =
+            risk["signals"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
+        assert!(codes.contains(&"device_automation") && codes.contains(&"device_virtual_renderer"), "{risk}");
     }
 }

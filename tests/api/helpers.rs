@@ -268,7 +268,7 @@ impl TestApp {
     /// Creates a verification with these claims with `key`: (id, candidate token).
     pub async fn created_as(&self, key: &str, claims: &serde_json::Value) -> (String, String) {
         let resp = self.create(key, claims).await;
-        assert_eq!(resp.status(), 201);
+        assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap_or_default());
         let body: serde_json::Value = resp.json().await.unwrap();
         let token = body["candidate_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
         (body["id"].as_str().unwrap().to_owned(), token)
@@ -296,7 +296,7 @@ impl TestApp {
             .http
             .post(self.url("/v1/candidate/consent"))
             .bearer_auth(token)
-            .json(&serde_json::json!({"consent_version": "2026-11", "accepted": true}))
+            .json(&serde_json::json!({"consent_version": "2026-12", "accepted": true}))
             .send()
             .await
             .unwrap();

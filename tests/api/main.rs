@@ -35,6 +35,7 @@ mod health;
 mod helpers;
 mod lists_cli;
 mod liveness;
+mod network;
 #[path = "../support/print_attack.rs"]
 mod print_attack;
 mod processes;

@@ -78,7 +78,7 @@ async fn candidate_flow(http: &reqwest::Client, base: &str, key: &str, document:
     let created = create(http, base, key, "proc-1").await;
     let mut tokens = vec![created["candidate_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned()];
     let steps: [(Method, &str, Option<Vec<u8>>); 4] = [
-        (Method::POST, "/v1/candidate/consent", Some(br#"{"consent_version":"2026-11","accepted":true}"#.to_vec())),
+        (Method::POST, "/v1/candidate/consent", Some(br#"{"consent_version":"2026-12","accepted":true}"#.to_vec())),
         (Method::PUT, "/v1/candidate/document/front", Some(document.to_vec())),
         (Method::PUT, "/v1/candidate/selfie", Some(selfie.to_vec())),
         (Method::POST, "/v1/candidate/submit", None),

@@ -17,11 +17,15 @@ const browser = await chromium.launch({
   ],
 });
 let readability = null;
+const deviceReports = [];
 try {
   const context = await browser.newContext({ viewport: size });
   const page = await context.newPage();
   const origin = new URL(link).origin;
   page.on("request", (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith("blob:") && !r.url().startsWith("data:")) external.push(r.url()); });
+  page.on("request", (r) => {
+    if (r.url() === `${origin}/v1/candidate/device` && r.method() === "POST") deviceReports.push(JSON.parse(r.postData()));
+  });
   const shot = (name) => page.screenshot({ path: `${shots}/${viewport}-${name}.png`, fullPage: true });
   const visible = (id) => page.waitForSelector(`#${id}:not([hidden])`, { timeout: 60000 });
 
@@ -63,7 +67,7 @@ try {
   await again.waitForSelector("#error:not([hidden])", { timeout: 20000 });
   const message = await again.textContent("#error");
   await again.screenshot({ path: `${shots}/${viewport}-7-link-used.png`, fullPage: true });
-  console.log(JSON.stringify({ ok: true, external_requests: external, reused_link_message: message, readability }));
+  console.log(JSON.stringify({ ok: true, external_requests: external, reused_link_message: message, readability, device_reports: deviceReports }));
 } catch (error) {
   console.log(JSON.stringify({ ok: false, error: String(error), external_requests: external }));
   process.exitCode = 1;

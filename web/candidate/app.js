@@ -61,6 +61,7 @@ async function start() {
   const next = session.next_step;
   if (next === null) { show("done"); return fail("error.already_done"); }
   if (next === "consent") return show("intro");
+  sendDevice();
   if (next === "upload_document") return show("document");
   if (next === "upload_selfie") return show("selfie");
   if (next === "submit") return submit();
@@ -68,12 +69,66 @@ async function start() {
 
 $("intro-start").onclick = () => show("consent");
 
+// --- Device report (after consent only; the consent text says what and why) -----------------
+// What this browser says about its machine, for the fraud signals: nothing is read that a
+// page could not read anyway, and nothing goes anywhere but this server.
+function webgl() {
+  try {
+    const gl = document.createElement("canvas").getContext("webgl");
+    if (!gl) return undefined;
+    const ext = gl.getExtension("WEBGL_debug_renderer_info");
+    return {
+      vendor: String(gl.getParameter(ext ? ext.UNMASKED_VENDOR_WEBGL : gl.VENDOR)).slice(0, 256),
+      renderer: String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER)).slice(0, 256),
+    };
+  } catch (e) { return undefined; }
+}
+
+async function mediaCounts() {
+  try {
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    return {
+      cameras: devices.filter((d) => d.kind === "videoinput").length,
+      microphones: devices.filter((d) => d.kind === "audioinput").length,
+    };
+  } catch (e) { return undefined; }
+}
+
+async function deviceReport() {
+  const n = navigator;
+  const report = {
+    timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    utc_offset_minutes: -new Date().getTimezoneOffset(),
+    languages: Array.from(n.languages || [n.language]).filter(Boolean).slice(0, 16),
+    screen: { width: screen.width, height: screen.height, colour_depth: screen.colorDepth },
+    hardware_concurrency: n.hardwareConcurrency,
+    device_memory_gb: n.deviceMemory,
+    platform: n.platform,
+    touch_points: n.maxTouchPoints,
+    webdriver: n.webdriver === true,
+    media_devices: await mediaCounts(),
+    webgl: webgl(),
+  };
+  return JSON.parse(JSON.stringify(report)); // drops what this browser does not have
+}
+
+let deviceSent = false;
+async function sendDevice() {
+  if (deviceSent) return;
+  deviceSent = true;
+  try {
+    await api("POST", "/v1/candidate/device", JSON.stringify(await deviceReport()),
+      { "Content-Type": "application/json" });
+  } catch (e) { deviceSent = false; } // the flow goes on; the report is only one signal
+}
+
 $("consent-accept").onclick = async () => {
   try {
     const r = await api("POST", "/v1/candidate/consent",
       JSON.stringify({ consent_version: session.consent_version, accepted: true }),
       { "Content-Type": "application/json" });
     keep(r.token);
+    sendDevice();
     show("document");
   } catch (e) { explain(e); }
 };

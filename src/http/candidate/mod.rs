@@ -2,6 +2,7 @@
 //! the next token: the one presented is spent.
 
 pub mod challenge;
+pub mod device;
 pub mod page;
 pub mod preview;
 pub mod readable;

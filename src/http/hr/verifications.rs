@@ -16,7 +16,6 @@ use crate::domain::time::Timestamp;
 use crate::domain::verification::{Status, VerificationId};
 use crate::http::auth::Caller;
 use crate::http::problem::ApiError;
-use crate::pipeline::risk;
 use crate::storage::{ListFilter, NewVerification, VerificationRecord};
 
 const WRITE: &[Role] = &[Role::Hr, Role::Admin];
@@ -105,7 +104,9 @@ pub async fn create(
     }
 
     let id = VerificationId::random().to_string();
-    let (risk, claim_hashes) = intake_risk(&ctx, &caller.org_id, &id, &raw, claims.birth_date.date(), now).await?;
+    let (risk, claim_hashes) = crate::assess::intake(&ctx, (&caller.org_id, &id), &raw, claims.birth_date.date(), now)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     let token = secret_token::generate();
     let link = format!("{}/c/{}", ctx.settings.public_url(), token.token);
     let expires_at = now.plus(std::time::Duration::from_secs(ctx.settings.candidate.token_ttl_hours * 3600));
@@ -156,27 +157,6 @@ pub async fn create(
     }
     tracing::info!(verification = %id, org = %caller.org_id, "verification created");
     Ok(HttpResponse::Created().json(Created { id, status: Status::Created.as_str(), candidate_url: link, expires_at }))
-}
-
-/// The claims-only risk, with the keyed hashes stored for later reuse look-ups.
-async fn intake_risk(
-    ctx: &Context,
-    org: &str,
-    id: &str,
-    raw: &crate::domain::claims::RawClaims,
-    birth: time::Date,
-    now: Timestamp,
-) -> Result<(Option<risk::Risk>, crate::storage::ClaimHashes), ApiError> {
-    let hashes = risk::reuse::hashes(raw, &ctx.sealer);
-    let reuse = ctx
-        .store
-        .claims_under_other_identities(org, id, &hashes, risk::reuse::LOOKED_AT)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let policy = ctx.settings.risk_policy();
-    let sanctions = ctx.sanctions.get();
-    let risk_ctx = risk::Context { lists: &ctx.lists, policy: &policy, reuse: &reuse, sanctions: &sanctions };
-    Ok((risk::assess_claims(raw, birth, now, &risk_ctx), hashes))
 }
 
 fn replay(ctx: &Context, existing: VerificationRecord, digest: &str) -> Result<HttpResponse, ApiError> {

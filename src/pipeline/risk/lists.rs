@@ -51,6 +51,19 @@ impl ListVersion {
     }
 }
 
+/// The version of `file` in `dir`, from its `.source.json` (set-up writes it), with the
+/// sha256 of what was read, whatever the sidecar says.
+pub fn read_version(dir: &Path, name: &str, file: &str, bytes: &[u8]) -> Result<ListVersion, ListError> {
+    let sidecar_name = format!("{file}.source.json");
+    let sidecar = std::fs::read_to_string(dir.join(&sidecar_name))
+        .map_err(|source| ListError::Io { file: dir.join(&sidecar_name).display().to_string(), source })?;
+    let mut version: ListVersion =
+        serde_json::from_str(&sidecar).map_err(|e| ListError::Format { file: sidecar_name, why: e.to_string() })?;
+    version.name = name.to_owned();
+    version.sha256 = hex::encode(Sha256::digest(bytes));
+    Ok(version)
+}
+
 impl ReferenceLists {
     /// Reads the lists from `dir`. A missing directory or file is an error: the service says
     /// so at start rather than scoring without them.
@@ -72,20 +85,11 @@ impl ReferenceLists {
         let institutions_text = read(INSTITUTIONS_FILE)?;
         let institutions = super::institutions::Institutions::parse(&institutions_text)
             .map_err(|e| ListError::Format { file: INSTITUTIONS_FILE.to_owned(), why: e.to_string() })?;
-        let mut versions = Vec::new();
-        for (name, file, text) in [
-            ("disposable", DISPOSABLE_FILE, &disposable_text),
-            ("free", FREE_FILE, &free_text),
-            ("institutions", INSTITUTIONS_FILE, &institutions_text),
-        ] {
-            let sidecar = read(&format!("{file}.source.json"))?;
-            let mut version: ListVersion = serde_json::from_str(&sidecar)
-                .map_err(|e| ListError::Format { file: format!("{file}.source.json"), why: e.to_string() })?;
-            // What was read, whatever the sidecar says.
-            version.name = name.to_owned();
-            version.sha256 = hex::encode(Sha256::digest(text.as_bytes()));
-            versions.push(version);
-        }
+        let versions = vec![
+            read_version(dir, "disposable", DISPOSABLE_FILE, disposable_text.as_bytes())?,
+            read_version(dir, "free", FREE_FILE, free_text.as_bytes())?,
+            read_version(dir, "institutions", INSTITUTIONS_FILE, institutions_text.as_bytes())?,
+        ];
         Ok(Self { disposable, free: free.into_iter().map(|d| d.to_lowercase()).collect(), institutions, versions })
     }
 

@@ -10,6 +10,7 @@ pub mod education;
 pub mod email;
 pub mod institutions;
 pub mod lists;
+pub mod network;
 pub mod phone;
 pub mod residence;
 pub mod reuse;
@@ -22,6 +23,7 @@ use time::Date;
 use super::document_check::DocumentCheck;
 use crate::domain::claims::RawClaims;
 use crate::domain::time::Timestamp;
+use crate::network::facts::NetworkFacts;
 use crate::tokens::claims::CheckDetail;
 pub use lists::{ListVersion, ReferenceLists};
 pub use score::{Band, Weights};
@@ -35,6 +37,12 @@ pub enum Family {
     Education,
     Nationality,
     Sanctions,
+    /// Where the requests came from, the browser's time zone and languages.
+    Network,
+    /// The candidate's machine (renderer, automation) and its reuse.
+    Device,
+    /// The face found under another identity (1:N).
+    Face,
 }
 
 /// One red flag: its code, its weight (0–100) and the evidence for it (no PII).
@@ -102,7 +110,7 @@ impl Risk {
         (signals, screened): (Vec<Signal>, Vec<sanctions::Screened>),
         phase: Phase,
         now: Timestamp,
-        lists: &ReferenceLists,
+        (lists, network): (&ReferenceLists, &NetworkFacts),
         policy: &RiskPolicy,
     ) -> Self {
         let score = score::combine(signals.iter().map(|s| s.weight));
@@ -125,7 +133,7 @@ impl Risk {
             signals,
             phase,
             assessed_at: now,
-            lists: lists.versions.clone(),
+            lists: lists.versions.iter().chain(&network.versions).cloned().collect(),
         }
     }
 
@@ -191,6 +199,8 @@ pub struct Context<'a> {
     /// Other verifications with the same phone or e-mail under another identity.
     pub reuse: &'a reuse::Found,
     pub sanctions: &'a crate::sanctions::Sanctions,
+    /// Where the candidate connected from and on what machine, as far as known.
+    pub network: &'a NetworkFacts,
 }
 
 /// The claims-only signals, and the sanctions lists screened.
@@ -210,6 +220,7 @@ fn claim_signals(
     signals.extend(education::institution_signals(&claims.education, lists, w));
     signals.extend(residence::signals(&claims.nationality, &claims.residence_country, high, w));
     signals.extend(reuse::signals(ctx.reuse, w));
+    signals.extend(network::signals(ctx.network, &claims.residence_country, high, w));
     let claimed = sanctions::Person {
         source: "claims",
         given_name: &claims.given_name,
@@ -226,7 +237,8 @@ fn claim_signals(
 /// At creation: the claims alone.
 pub fn assess_claims(claims: &RawClaims, birth: Date, now: Timestamp, ctx: &Context<'_>) -> Option<Risk> {
     let today = now.date()?;
-    Some(Risk::of(claim_signals(claims, birth, today, ctx, None), Phase::Intake, now, ctx.lists, ctx.policy))
+    let signals = claim_signals(claims, birth, today, ctx, None);
+    Some(Risk::of(signals, Phase::Intake, now, (ctx.lists, ctx.network), ctx.policy))
 }
 
 /// What the pipeline's risk stage reads (opened from storage by the worker).
@@ -240,6 +252,7 @@ pub struct RiskFacts {
     pub policy: RiskPolicy,
     pub reuse: reuse::Found,
     pub sanctions: std::sync::Arc<crate::sanctions::Sanctions>,
+    pub network: NetworkFacts,
 }
 
 impl std::fmt::Debug for RiskFacts {
@@ -251,7 +264,7 @@ impl std::fmt::Debug for RiskFacts {
 /// In the pipeline: the claims and what the document says.
 pub fn assess_case(facts: &RiskFacts, document: Option<&DocumentCheck>) -> Risk {
     let (lists, policy) = (&*facts.lists, &facts.policy);
-    let ctx = Context { lists, policy, reuse: &facts.reuse, sanctions: &facts.sanctions };
+    let ctx = Context { lists, policy, reuse: &facts.reuse, sanctions: &facts.sanctions, network: &facts.network };
     let document_person = document.and_then(|d| {
         let (given, family) = d.holder_names.as_ref()?;
         Some(sanctions::Person {
@@ -266,5 +279,5 @@ pub fn assess_case(facts: &RiskFacts, document: Option<&DocumentCheck>) -> Risk 
     if let Some(nationality) = document.and_then(|d| d.nationality.as_deref()) {
         signals.extend(residence::document_signals(nationality, &policy.high_risk_countries, &policy.weights));
     }
-    Risk::of((signals, screened), Phase::Pipeline, facts.now, lists, policy)
+    Risk::of((signals, screened), Phase::Pipeline, facts.now, (lists, &facts.network), policy)
 }

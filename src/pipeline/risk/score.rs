@@ -44,6 +44,32 @@ pub const DEFAULTS: &[(&str, u8, &str)] = &[
     ("nationality_high_risk", 90, "a nationality in the sanctions-compliance set"),
     ("residence_high_risk", 90, "a residence in the sanctions-compliance set"),
     ("document_nationality_high_risk", 90, "the document's nationality is in the sanctions-compliance set"),
+    (
+        "ip_north_korea",
+        95,
+        "an address in North Korea's ranges (175.45.176.0/22, 210.52.109.0/24, 77.94.35.0/24) or AS131279",
+    ),
+    ("ip_high_risk_country", 90, "an address the country table places in the sanctions-compliance set"),
+    ("ip_hosting", 60, "a hosting, VPN or proxy network (ASN list or registered name): nobody's home line"),
+    ("ip_country_not_residence", 30, "the address's country is not the claimed residence (travel happens)"),
+    ("ip_country_changed", 35, "the candidate's requests came from more than one country"),
+    ("ip_not_public", 0, "information only: a private or loopback client address (set server.trusted_proxies)"),
+    ("timezone_high_risk", 90, "the browser's time zone is in the sanctions-compliance set (Asia/Pyongyang)"),
+    ("timezone_not_residence", 50, "the browser's time zone is another country's than the claimed residence"),
+    ("timezone_not_ip_country", 35, "the browser's time zone is not its address's country: a tunnel or proxy"),
+    ("timezone_universal", 15, "the browser runs on UTC: servers and remote sessions do, laptops rarely"),
+    ("language_high_risk_region", 80, "a browser language of the sanctions-compliance set (ko-KP)"),
+    ("device_virtual_renderer", 80, "a virtual machine, remote desktop or software renderer drew the page"),
+    ("device_automation", 70, "the browser is driven by automation (navigator.webdriver)"),
+    (
+        "device_remote_session_traits",
+        30,
+        "traits of remote sessions: colour depth below 24, a default VM display, no camera",
+    ),
+    ("device_other_identity", 90, "the same machine (device fingerprint) under another identity: a laptop farm"),
+    ("network_other_identity", 20, "the same /24 (IPv4) or /48 (IPv6) under another identity: offices and NAT share"),
+    ("network_many_identities", 60, "the same /24 or /48 under three or more other identities"),
+    ("face_other_identity", 95, "the same face (1:N search) under another identity"),
 ];
 
 /// Weights by code: the defaults, with the operator's overrides (`risk.weights`).
