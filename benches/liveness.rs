@@ -108,6 +108,7 @@ fn upload_to_decision(engine: &Engine, dir: &Path, carphone: &Path) {
                 reuse: Vec::new(),
                 sanctions: std::sync::Arc::new(idgate::sanctions::Sanctions::new(Vec::new(), Default::default())),
                 network: Default::default(),
+                faces: None,
             },
         };
         let policy = DecisionPolicy { match_threshold: settings.face_match.threshold, review_margin: 0.07 };

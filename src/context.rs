@@ -64,6 +64,8 @@ pub struct Context {
     pub sanctions: Arc<crate::sanctions_refresh::Current>,
     /// IP → ASN, organisation and country; time zones by country.
     pub network: Arc<crate::network::NetworkData>,
+    /// The 1:N face index (this node's copy, following `face_templates`).
+    pub faces: Arc<crate::face_search::FaceIndex>,
     /// Device reports per verification and minute (this node).
     pub device_limiter: Arc<crate::network::ReportLimiter>,
 }
@@ -101,6 +103,11 @@ impl Context {
         let settings_device_rate = settings.server.device_reports_per_minute;
         let store = open_store(&settings).await?;
         let sealer = Sealer::new(&master_key(&settings)?);
+        let faces = Arc::new(crate::face_search::FaceIndex::default());
+        let (templates, _) = faces.sync(&store, &sealer).await?;
+        if templates > 0 {
+            tracing::info!(templates, "1:N face index rebuilt");
+        }
         let media = match &settings.storage.media_url {
             Some(url) => MediaStore::s3(url, sealer.clone())?,
             None => MediaStore::local(&settings.storage.media_dir(), sealer.clone())?,
@@ -125,6 +132,7 @@ impl Context {
             lists,
             sanctions,
             network,
+            faces,
             device_limiter: Arc::new(crate::network::ReportLimiter::per_minute(settings_device_rate)),
         })
     }

@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod document;
 pub mod domain;
 pub mod engine;
+pub mod face_search;
 pub mod http;
 pub mod metrics;
 pub mod network;

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use sections::{
-    AuditSettings, CandidateSettings, DecisionSettings, FaceMatchSettings, JobSettings, LivenessSettings,
-    OnSanctionsMatch, RiskSettings, SanctionsSettings, Secret, ServerSettings, StorageSettings, TokenSettings,
-    UploadSettings,
+    AuditSettings, CandidateSettings, DecisionSettings, FaceMatchSettings, FaceSearchSettings, JobSettings,
+    LivenessSettings, OnSanctionsMatch, RiskSettings, SanctionsSettings, Secret, ServerSettings, StorageSettings,
+    TokenSettings, UploadSettings,
 };
 
 use crate::engine::EngineSettings;
@@ -28,6 +28,7 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub engine: EngineSettings,
     pub face_match: FaceMatchSettings,
+    pub face_search: FaceSearchSettings,
     pub decision: DecisionSettings,
     pub candidate: CandidateSettings,
     pub jobs: JobSettings,
@@ -49,6 +50,16 @@ impl Settings {
             sanctions_max_age_days: self.sanctions.max_age_days,
             reject_sanctions_match: self.sanctions.on_match == OnSanctionsMatch::Reject,
         }
+    }
+
+    /// The 1:N threshold for a gallery of `gallery` templates.
+    pub fn face_search_threshold(&self, gallery: usize) -> crate::face_search::SearchThreshold {
+        let mut t =
+            crate::face_search::threshold::for_gallery(gallery, self.face_search.fpir, self.face_match.threshold);
+        if let Some(fixed) = self.face_search.threshold {
+            (t.threshold, t.configured) = (fixed, true);
+        }
+        t
     }
 
     /// Where the imported sanctions lists are (`sanctions.dir`, default `<data_dir>/sanctions`).

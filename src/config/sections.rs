@@ -241,6 +241,25 @@ impl Default for FaceMatchSettings {
     }
 }
 
+/// The 1:N face search (README "1:N face search").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaceSearchSettings {
+    /// Target false-positive identification rate per search (NIST SP 800-63A-4: ≤ 0.001).
+    /// The threshold is the calibrated one for FMR = fpir / gallery size.
+    pub fpir: f64,
+    /// A fixed cosine threshold instead (not recommended: it does not follow the gallery).
+    pub threshold: Option<f32>,
+    /// How often every node follows the template table (new templates, removals).
+    pub sync_millis: u64,
+}
+
+impl Default for FaceSearchSettings {
+    fn default() -> Self {
+        Self { fpir: 1e-3, threshold: None, sync_millis: 2_000 }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LivenessSettings {

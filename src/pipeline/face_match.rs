@@ -110,6 +110,9 @@ pub struct FaceMatch {
     /// The document portrait's embedding, for the liveness stage (not serialised).
     #[serde(skip)]
     pub document_embedding: Option<crate::domain::face::Embedding>,
+    /// The selfie's template (its counted frames' mean), for the 1:N search (not serialised).
+    #[serde(skip)]
+    pub selfie_embedding: Option<crate::domain::face::Embedding>,
 }
 
 /// Compares the face on `document` with the face in `selfie` (an image or a video). The
@@ -163,6 +166,7 @@ pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) 
         timings_ms: timings(&times, started.elapsed().as_secs_f64() * 1e3),
         frames,
         document_embedding: document_face.embedding.clone(),
+        selfie_embedding: verdict.template,
     })
 }
 
@@ -219,6 +223,22 @@ struct Verdict {
     scores: usize,
     is_match: bool,
     reasons: Vec<String>,
+    /// The mean of the frames' embeddings that counted, normalised: the selfie's template.
+    template: Option<crate::domain::face::Embedding>,
+}
+
+/// The normalised mean of `embeddings` (one template for a selfie's frames).
+fn mean_template<'a>(
+    embeddings: impl Iterator<Item = &'a crate::domain::face::Embedding>,
+) -> Option<crate::domain::face::Embedding> {
+    let mut sum: Vec<f32> = Vec::new();
+    for e in embeddings {
+        if sum.is_empty() {
+            sum = vec![0.0; e.len()];
+        }
+        sum.iter_mut().zip(e.as_slice()).for_each(|(s, v)| *s += v);
+    }
+    crate::domain::face::Embedding::from_raw(sum).ok()
 }
 
 /// Applies the module's policy: which frames count, the median similarity, the reasons.
@@ -253,6 +273,7 @@ fn judge(document: &AnalysedFace, frames: &[FrameAnalysis], threshold: f32) -> R
         scores: scores.len(),
         is_match: reasons.is_empty() && similarity >= threshold,
         reasons,
+        template: mean_template(used.iter().filter_map(|f| f.embedding.as_ref())),
     })
 }
 

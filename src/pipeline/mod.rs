@@ -10,7 +10,8 @@
 //!    selfie frames (quality gates included); its result records where the portrait was.
 //! 3. `liveness`: the selfie video against the session's challenge (in order), planar motion,
 //!    the same face throughout and as on the document, injection and replay signals.
-//! 4. `risk`: the application's risk signals (claims and document), one 0–100 score; above
+//! 4. `risk`: the application's risk signals (claims, document, network and machine, and the
+//!    faces searched 1:N against other identities), one 0–100 score; above
 //!    `decision.risk_review_above` a human reviews.
 //! 5. `decision`: approve / review / reject with reasons.
 
@@ -123,7 +124,7 @@ pub fn run(
     let liveness = liveness_stage(engine, case, &facts.liveness, &face, policy.match_threshold)?;
     let risk = {
         let _stage = tracing::info_span!("stage", stage = "risk").entered();
-        StageOutcome::Done(risk::assess_case(&facts.risk, document.as_result().ok()))
+        StageOutcome::Done(risk::assess_case(&facts.risk, document.as_result().ok(), face.as_result().ok()))
     };
     let mut results =
         StageResults { document, face_match: face, liveness, risk, decision: decision::Verdict::pending() };

@@ -73,6 +73,7 @@ pub(super) async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pi
             .await
             .map_err(|e| crate::telemetry::error_chain(&e))?;
     }
+    store_templates(ctx, verification, &results).await?;
     Ok(results)
 }
 
@@ -164,6 +165,7 @@ async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, S
         reuse,
         sanctions: ctx.sanctions.get(),
         network,
+        faces: Some(face_search(ctx, &record, &hashes.identity_hash).await?),
     };
     Ok(CaseFacts {
         claims,
@@ -178,6 +180,50 @@ async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, S
             earlier: Vec::new(),
         },
     })
+}
+
+/// The 1:N search for this case, on the index brought up to date first (other nodes may
+/// have decided cases since the last sync).
+async fn face_search(
+    ctx: &Context,
+    record: &VerificationRecord,
+    identity: &str,
+) -> Result<crate::face_search::FaceSearch, String> {
+    ctx.faces.sync(&ctx.store, &ctx.sealer).await.map_err(|e| crate::telemetry::error_chain(&e))?;
+    Ok(crate::face_search::FaceSearch {
+        index: ctx.faces.clone(),
+        scope: crate::face_search::Scope {
+            org: record.org_id.clone(),
+            identity: identity.to_owned(),
+            verification: record.id.clone(),
+            cross_org: ctx.settings.risk.cross_organisation_links,
+        },
+        threshold: ctx.settings.face_search_threshold(ctx.faces.len()),
+    })
+}
+
+/// The decided case's face templates, sealed, into the 1:N index (this node at once, the
+/// others at their next sync).
+async fn store_templates(ctx: &Context, verification: &str, results: &pipeline::StageResults) -> Result<(), String> {
+    let pipeline::StageOutcome::Done(face) = &results.face_match else { return Ok(()) };
+    let record = self::verification(ctx, verification).await?;
+    let claims = record.open_claims(&ctx.sealer).map_err(|e| crate::telemetry::error_chain(&e))?;
+    let identity = crate::pipeline::risk::reuse::hashes(&claims, &ctx.sealer).identity_hash;
+    let mut sealed = Vec::new();
+    for (kind, template) in [("document", &face.document_embedding), ("selfie", &face.selfie_embedding)] {
+        if let Some(template) = template {
+            let blob =
+                crate::face_search::seal(&ctx.sealer, verification, kind, template).map_err(|e| e.to_string())?;
+            sealed.push((kind, blob));
+        }
+    }
+    let fail = |e: crate::storage::StorageError| crate::telemetry::error_chain(&e);
+    ctx.store
+        .put_face_templates(verification, &record.org_id, &identity, &sealed, ctx.clock.now())
+        .await
+        .map_err(fail)?;
+    ctx.faces.sync(&ctx.store, &ctx.sealer).await.map_err(fail)?;
+    Ok(())
 }
 
 /// Whether a verification's document stage found its claims contradicted by the document.

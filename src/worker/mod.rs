@@ -22,7 +22,7 @@ use crate::storage::{KeyPurpose, NewDocument, NewToken};
 use crate::tokens::issue::{DocumentEvidence, IssueInput, issue};
 
 /// Runs `count` pipeline workers, (when `count` > 0) one webhook sender, the audit
-/// tree-head signer and the sanctions-list refresher until `stop` turns true.
+/// tree-head signer, the sanctions-list refresher and the 1:N index sync until `stop` turns true.
 pub async fn run(ctx: Context, count: usize, stop: watch::Receiver<bool>) {
     let mut tasks: Vec<_> = (0..count)
         .map(|n| {
@@ -32,6 +32,7 @@ pub async fn run(ctx: Context, count: usize, stop: watch::Receiver<bool>) {
         .collect();
     tasks.push(tokio::spawn(head_loop(ctx.clone(), stop.clone())));
     tasks.push(tokio::spawn(crate::sanctions_refresh::refresh_loop(ctx.clone(), stop.clone())));
+    tasks.push(tokio::spawn(face_sync_loop(ctx.clone(), stop.clone())));
     if count > 0 {
         tasks.push(tokio::spawn(webhook_loop(ctx.clone(), format!("{}-webhooks", uuid::Uuid::new_v4()), stop.clone())));
     }
@@ -73,6 +74,23 @@ async fn webhook_loop(ctx: Context, worker: String, stop: watch::Receiver<bool>)
 }
 
 /// Signs a tree head whenever the audit log has grown, every `audit.head_interval_seconds`.
+/// Keeps this node's 1:N index in step with the template table (other nodes' decisions,
+/// removals), every `face_search.sync_millis`.
+async fn face_sync_loop(ctx: Context, mut stop: watch::Receiver<bool>) {
+    let every = Duration::from_millis(ctx.settings.face_search.sync_millis.max(100));
+    while !*stop.borrow() {
+        match ctx.faces.sync(&ctx.store, &ctx.sealer).await {
+            Ok((0, 0)) => {}
+            Ok((added, removed)) => tracing::info!(added, removed, size = ctx.faces.len(), "1:N face index synced"),
+            Err(e) => tracing::error!(error = %crate::telemetry::error_chain(&e), "syncing the 1:N face index failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
 async fn head_loop(ctx: Context, mut stop: watch::Receiver<bool>) {
     let every = Duration::from_secs(ctx.settings.audit.head_interval_seconds);
     while !*stop.borrow() {

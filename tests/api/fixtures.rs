@@ -79,7 +79,7 @@ pub fn id_card(photo: &Path) -> Vec<u8> {
     encode(".jpg", &card)
 }
 
-fn slideshow(photos: &[&Path], out: &Path) -> Vec<u8> {
+pub fn slideshow(photos: &[&Path], out: &Path) -> Vec<u8> {
     let mut args: Vec<String> = Vec::new();
     for p in photos {
         args.extend(["-loop", "1", "-t", "1", "-i"].map(String::from));

@@ -29,6 +29,7 @@ mod document_cli;
 mod document_stage;
 mod documents;
 mod engine;
+mod face_search;
 mod fixtures;
 mod frame_drops;
 mod health;

@@ -8,6 +8,7 @@
 
 pub mod education;
 pub mod email;
+pub mod face;
 pub mod institutions;
 pub mod lists;
 pub mod network;
@@ -253,6 +254,8 @@ pub struct RiskFacts {
     pub reuse: reuse::Found,
     pub sanctions: std::sync::Arc<crate::sanctions::Sanctions>,
     pub network: NetworkFacts,
+    /// The 1:N index to search the case's faces in (absent where no index is kept).
+    pub faces: Option<crate::face_search::FaceSearch>,
 }
 
 impl std::fmt::Debug for RiskFacts {
@@ -261,8 +264,12 @@ impl std::fmt::Debug for RiskFacts {
     }
 }
 
-/// In the pipeline: the claims and what the document says.
-pub fn assess_case(facts: &RiskFacts, document: Option<&DocumentCheck>) -> Risk {
+/// In the pipeline: the claims, what the document says and whose faces these are.
+pub fn assess_case(
+    facts: &RiskFacts,
+    document: Option<&DocumentCheck>,
+    face: Option<&super::face_match::FaceMatch>,
+) -> Risk {
     let (lists, policy) = (&*facts.lists, &facts.policy);
     let ctx = Context { lists, policy, reuse: &facts.reuse, sanctions: &facts.sanctions, network: &facts.network };
     let document_person = document.and_then(|d| {
@@ -278,6 +285,9 @@ pub fn assess_case(facts: &RiskFacts, document: Option<&DocumentCheck>) -> Risk 
     let (mut signals, screened) = claim_signals(&facts.claims, facts.birth, facts.today, &ctx, document_person);
     if let Some(nationality) = document.and_then(|d| d.nationality.as_deref()) {
         signals.extend(residence::document_signals(nationality, &policy.high_risk_countries, &policy.weights));
+    }
+    if let (Some(search), Some(face)) = (&facts.faces, face) {
+        signals.extend(face::signals(search, face, &policy.weights));
     }
     Risk::of((signals, screened), Phase::Pipeline, facts.now, (lists, &facts.network), policy)
 }
