@@ -34,6 +34,7 @@ bench: setup
 	$(CARGO) bench --locked --bench face_pipeline
 	$(CARGO) bench --locked --bench document
 	$(CARGO) bench --locked --bench liveness
+	$(CARGO) bench --locked --bench face_search
 	IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) bench --locked --bench service
 
 # The MRZ and AAMVA parsers under libFuzzer, FUZZ_SECONDS per target (make test runs 10 s).

@@ -4,17 +4,22 @@
 //! check) and needs no index build; `benches/face_search.rs` measures it against f32 and
 //! an HNSW graph (README "1:N face search").
 
+use std::collections::HashSet;
 use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
 
 /// The template size the gallery holds (SFace).
 pub const DIM: usize = 128;
 
-/// Who a template belongs to.
+/// Who a template belongs to, as callers name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
-    pub verification: Arc<str>,
+    /// A verification id (a UUID).
+    pub verification: String,
     pub org: Arc<str>,
-    pub identity: Arc<str>,
+    /// The keyed hash of the claimed identity.
+    pub identity: String,
     /// `document` or `selfie`.
     pub kind: &'static str,
 }
@@ -26,14 +31,50 @@ pub struct Hit {
     pub similarity: f32,
 }
 
+/// Which templates a search may return.
+#[derive(Debug, Clone)]
+pub struct Filter<'a> {
+    pub not_verification: &'a str,
+    pub not_identity: &'a str,
+    /// Only this organisation's (None: every organisation's).
+    pub org: Option<&'a str>,
+}
+
+/// An owner as stored: 40 bytes (the identity as 16 bytes of its SHA-256, the organisation
+/// as an index into the gallery's table), so a million owners take 40 MB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    verification: [u8; 16],
+    identity: [u8; 16],
+    org: u32,
+    document: bool,
+}
+
+fn identity_key(identity: &str) -> [u8; 16] {
+    let digest = Sha256::digest(identity.as_bytes());
+    let mut key = [0u8; 16];
+    key.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
+    key
+}
+
+fn member_key(verification: [u8; 16], document: bool) -> u64 {
+    let id = u128::from_le_bytes(verification);
+    // Both halves (a UUID's randomness is spread over them), then the kind.
+    #[allow(clippy::cast_possible_truncation)]
+    let folded = (id as u64) ^ ((id >> 64) as u64).rotate_left(29);
+    folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(document)
+}
+
 /// Quantised templates and their owners, in insertion order.
 #[derive(Default)]
 pub struct Gallery {
     codes: Vec<i8>,
     scales: Vec<f32>,
-    owners: Vec<Owner>,
-    /// (verification, kind) held: a replaced template replaces, not duplicates.
-    members: std::collections::HashSet<(Arc<str>, &'static str)>,
+    slots: Vec<Slot>,
+    orgs: Vec<Arc<str>>,
+    /// A key per (verification, kind) held: a replaced template replaces, not duplicates
+    /// (a collision only costs a scan).
+    members: HashSet<u64>,
 }
 
 /// `v` as i8 codes and the scale that turns them back (`v ≈ codes · scale`).
@@ -62,14 +103,14 @@ fn dot(a: &[i8], b: &[i8; DIM]) -> i32 {
 
 impl Gallery {
     pub fn len(&self) -> usize {
-        self.owners.len()
+        self.slots.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.owners.is_empty()
+        self.slots.is_empty()
     }
 
-    /// Bytes held by the templates and scales (owners aside: they share their strings).
+    /// Bytes held by the templates and scales.
     pub fn template_bytes(&self) -> usize {
         self.codes.capacity() + self.scales.capacity() * 4
     }
@@ -77,75 +118,102 @@ impl Gallery {
     pub fn reserve(&mut self, n: usize) {
         self.codes.reserve(n * DIM);
         self.scales.reserve(n);
-        self.owners.reserve(n);
+        self.slots.reserve(n);
+        self.members.reserve(n);
+    }
+
+    fn org_index(&mut self, org: &Arc<str>) -> u32 {
+        if let Some(i) = self.orgs.iter().position(|o| o == org) {
+            return u32::try_from(i).unwrap_or(u32::MAX);
+        }
+        self.orgs.push(org.clone());
+        u32::try_from(self.orgs.len() - 1).unwrap_or(u32::MAX)
     }
 
     /// Adds a unit-length template (replacing the owner's earlier one of its kind); false
-    /// when it is not a finite `DIM`-vector.
-    pub fn add(&mut self, template: &[f32], owner: Owner) -> bool {
+    /// when it is not a finite `DIM`-vector or the verification id is not a UUID.
+    pub fn add(&mut self, template: &[f32], owner: &Owner) -> bool {
         let Some((codes, scale)) = quantise(template) else { return false };
-        if !self.members.insert((owner.verification.clone(), owner.kind)) {
-            let (verification, kind) = (owner.verification.clone(), owner.kind);
-            self.retain(|o| o.verification != verification || o.kind != kind);
-            self.members.insert((verification, kind));
+        let Ok(verification) = uuid::Uuid::parse_str(&owner.verification) else { return false };
+        let slot = Slot {
+            verification: *verification.as_bytes(),
+            identity: identity_key(&owner.identity),
+            org: self.org_index(&owner.org),
+            document: owner.kind == "document",
+        };
+        if !self.members.insert(member_key(slot.verification, slot.document)) {
+            self.retain(|s| s.verification != slot.verification || s.document != slot.document);
         }
         self.codes.extend_from_slice(&codes);
         self.scales.push(scale);
-        self.owners.push(owner);
+        self.slots.push(slot);
         true
     }
 
     /// Drops every template of `verification`; returns how many.
     pub fn remove(&mut self, verification: &str) -> usize {
-        self.retain(|o| &*o.verification != verification)
+        let Ok(id) = uuid::Uuid::parse_str(verification) else { return 0 };
+        self.retain(|s| s.verification != *id.as_bytes())
     }
 
-    fn retain(&mut self, keep_owner: impl Fn(&Owner) -> bool) -> usize {
-        let before = self.owners.len();
-        let keep: Vec<bool> = self.owners.iter().map(keep_owner).collect();
+    fn retain(&mut self, keep_slot: impl Fn(&Slot) -> bool) -> usize {
+        let before = self.slots.len();
+        let keep: Vec<bool> = self.slots.iter().map(keep_slot).collect();
         if keep.iter().all(|k| *k) {
             return 0;
         }
         let mut codes = Vec::with_capacity(self.codes.len());
         let mut scales = Vec::with_capacity(self.scales.len());
-        let mut owners = Vec::with_capacity(self.owners.len());
-        for (((chunk, scale), owner), keep) in
-            self.codes.chunks_exact(DIM).zip(&self.scales).zip(self.owners.drain(..)).zip(keep)
+        let mut slots = Vec::with_capacity(self.slots.len());
+        for (((chunk, scale), slot), keep) in self.codes.chunks_exact(DIM).zip(&self.scales).zip(&self.slots).zip(keep)
         {
             if keep {
                 codes.extend_from_slice(chunk);
                 scales.push(*scale);
-                owners.push(owner);
+                slots.push(*slot);
             }
         }
-        (self.codes, self.scales, self.owners) = (codes, scales, owners);
-        self.members = self.owners.iter().map(|o| (o.verification.clone(), o.kind)).collect();
-        before - self.owners.len()
+        (self.codes, self.scales, self.slots) = (codes, scales, slots);
+        self.members = self.slots.iter().map(|s| member_key(s.verification, s.document)).collect();
+        before - self.slots.len()
     }
 
-    /// Every template with cosine similarity ≥ `threshold` to `query` whose owner `admit`s,
+    fn owner(&self, slot: &Slot) -> Owner {
+        Owner {
+            verification: uuid::Uuid::from_bytes(slot.verification).to_string(),
+            org: self.orgs.get(slot.org as usize).cloned().unwrap_or_else(|| "".into()),
+            identity: hex::encode(slot.identity),
+            kind: if slot.document { "document" } else { "selfie" },
+        }
+    }
+
+    /// Every template with cosine similarity ≥ `threshold` to `query` that `filter` admits,
     /// best first, at most `limit`. The scan is split over `threads` threads.
-    pub fn search(
-        &self,
-        query: &[f32],
-        threshold: f32,
-        limit: usize,
-        threads: usize,
-        admit: &(dyn Fn(&Owner) -> bool + Sync),
-    ) -> Vec<Hit> {
+    pub fn search(&self, query: &[f32], threshold: f32, limit: usize, threads: usize, filter: &Filter<'_>) -> Vec<Hit> {
         let Some((q, q_scale)) = quantise(query) else { return Vec::new() };
-        let n = self.owners.len();
+        let not_verification = uuid::Uuid::parse_str(filter.not_verification).map(|u| *u.as_bytes()).ok();
+        let not_identity = identity_key(filter.not_identity);
+        let org = match filter.org {
+            Some(name) => match self.orgs.iter().position(|o| &**o == name) {
+                Some(i) => Some(u32::try_from(i).unwrap_or(u32::MAX)),
+                None => return Vec::new(),
+            },
+            None => None,
+        };
+        let admit = |s: &Slot| {
+            s.identity != not_identity && Some(s.verification) != not_verification && org.is_none_or(|o| s.org == o)
+        };
+        let n = self.slots.len();
         let threads = threads.clamp(1, 16).min(n.div_ceil(4096).max(1));
         let per = n.div_ceil(threads);
         let scan = |start: usize, end: usize| -> Vec<(usize, f32)> {
             let mut found = Vec::new();
             let codes = self.codes.get(start * DIM..end * DIM).unwrap_or_default();
-            for (i, (chunk, scale)) in
-                codes.chunks_exact(DIM).zip(self.scales.get(start..end).unwrap_or_default()).enumerate()
-            {
+            let scales = self.scales.get(start..end).unwrap_or_default();
+            for (i, (chunk, scale)) in codes.chunks_exact(DIM).zip(scales).enumerate() {
                 #[allow(clippy::cast_precision_loss)] // |dot| ≤ 128 · 127², exact in f32
                 let similarity = dot(chunk, &q) as f32 * scale * q_scale;
-                if similarity >= threshold {
+                if similarity >= threshold && self.slots.get(start + i).is_some_and(admit) {
                     found.push((start + i, similarity));
                 }
             }
@@ -163,11 +231,11 @@ impl Gallery {
         found.sort_by(|a, b| b.1.total_cmp(&a.1));
         found
             .into_iter()
-            .filter_map(|(i, similarity)| {
-                let owner = self.owners.get(i)?;
-                admit(owner).then(|| Hit { owner: owner.clone(), similarity: similarity.clamp(-1.0, 1.0) })
-            })
             .take(limit)
+            .filter_map(|(i, similarity)| {
+                let slot = self.slots.get(i)?;
+                Some(Hit { owner: self.owner(slot), similarity: similarity.clamp(-1.0, 1.0) })
+            })
             .collect()
     }
 }
@@ -190,26 +258,45 @@ mod tests {
         v.into_iter().map(|a| a / norm).collect()
     }
 
-    fn owner(v: &str) -> Owner {
-        Owner { verification: v.into(), org: "acme".into(), identity: v.into(), kind: "selfie" }
+    fn id(i: u64) -> String {
+        uuid::Uuid::from_u128(u128::from(i)).to_string()
+    }
+
+    fn owner(i: u64) -> Owner {
+        Owner { verification: id(i), org: "acme".into(), identity: format!("identity-{i}"), kind: "selfie" }
+    }
+
+    fn all<'a>() -> Filter<'a> {
+        Filter { not_verification: "", not_identity: "", org: None }
     }
 
     #[test]
     fn a_planted_duplicate_is_found_and_removed() {
         let mut g = Gallery::default();
         for i in 0..10_000u64 {
-            assert!(g.add(&unit(i), owner(&format!("v{i}"))));
+            assert!(g.add(&unit(i), &owner(i)));
         }
         let probe = unit(4242);
-        let hits = g.search(&probe, 0.5, 10, 2, &|_| true);
+        let hits = g.search(&probe, 0.5, 10, 2, &all());
         assert_eq!(hits.len(), 1);
-        assert_eq!(&*hits[0].owner.verification, "v4242");
+        assert_eq!(hits[0].owner.verification, id(4242));
+        assert_eq!(hits[0].owner.org.as_ref(), "acme");
         assert!((hits[0].similarity - 1.0).abs() < 0.01, "{}", hits[0].similarity);
-        assert!(g.search(&probe, 0.5, 10, 1, &|o| &*o.verification != "v4242").is_empty());
-        assert_eq!(g.remove("v4242"), 1);
-        assert!(g.search(&probe, 0.5, 10, 2, &|_| true).is_empty());
+        let me = id(4242);
+        let not_self = Filter { not_verification: &me, ..all() };
+        assert!(g.search(&probe, 0.5, 10, 1, &not_self).is_empty());
+        let same_identity = Filter { not_identity: "identity-4242", ..all() };
+        assert!(g.search(&probe, 0.5, 10, 1, &same_identity).is_empty());
+        assert!(g.search(&probe, 0.5, 10, 1, &Filter { org: Some("globex"), ..all() }).is_empty());
+        assert_eq!(g.search(&probe, 0.5, 10, 1, &Filter { org: Some("acme"), ..all() }).len(), 1);
+        // A replaced template replaces.
+        assert!(g.add(&unit(4242), &owner(4242)));
+        assert_eq!(g.len(), 10_000);
+        assert_eq!(g.remove(&me), 1);
+        assert!(g.search(&probe, 0.5, 10, 2, &all()).is_empty());
         assert_eq!(g.len(), 9_999);
-        assert!(!g.add(&[0.0; DIM], owner("zero")) && !g.add(&[1.0; 3], owner("short")));
+        assert!(!g.add(&[0.0; DIM], &owner(1)) && !g.add(&[1.0; 3], &owner(2)));
+        assert!(!g.add(&unit(3), &Owner { verification: "not-a-uuid".into(), ..owner(3) }));
     }
 
     #[test]
@@ -217,8 +304,8 @@ mod tests {
         let (a, b) = (unit(1), unit(2));
         let exact: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
         let mut g = Gallery::default();
-        g.add(&a, owner("a"));
-        let hit = g.search(&b, -1.0, 1, 1, &|_| true);
+        g.add(&a, &owner(1));
+        let hit = g.search(&b, -1.0, 1, 1, &all());
         assert!((hit[0].similarity - exact).abs() < 0.01, "{} vs {exact}", hit[0].similarity);
     }
 }

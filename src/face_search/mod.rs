@@ -88,9 +88,9 @@ impl FaceIndex {
                         tracing::warn!(verification = %r.verification_id, "a face template does not open: skipped");
                     }
                     let owner = Owner {
-                        verification: r.verification_id.as_str().into(),
+                        verification: r.verification_id.clone(),
                         org: r.org_id.as_str().into(),
-                        identity: r.identity_hash.as_str().into(),
+                        identity: r.identity_hash.clone(),
                         kind: kind_of(&r.kind),
                     };
                     Some((owner, template?))
@@ -99,7 +99,7 @@ impl FaceIndex {
             if let Ok(mut g) = self.gallery.write() {
                 g.reserve(opened.len());
                 for (owner, template) in opened {
-                    added += usize::from(g.add(&template, owner));
+                    added += usize::from(g.add(&template, &owner));
                 }
             }
             seq = last;
@@ -129,12 +129,12 @@ impl FaceIndex {
     pub fn search(&self, template: &Embedding, scope: &Scope, threshold: f32) -> Vec<Hit> {
         let Ok(g) = self.gallery.read() else { return Vec::new() };
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let admit = |o: &Owner| {
-            *o.identity != *scope.identity
-                && *o.verification != *scope.verification
-                && (scope.cross_org || *o.org == *scope.org)
+        let filter = gallery::Filter {
+            not_verification: &scope.verification,
+            not_identity: &scope.identity,
+            org: (!scope.cross_org).then_some(scope.org.as_str()),
         };
-        g.search(template.as_slice(), threshold, HITS_KEPT, threads, &admit)
+        g.search(template.as_slice(), threshold, HITS_KEPT, threads, &filter)
     }
 }
 

@@ -80,11 +80,12 @@ pub const HOSTING_ASNS: &[(u32, &str)] = &[
 
 /// Words that hosting networks (not access ISPs) put in their registered names.
 const NAME_WORDS: &[&str] = &[
-    "hosting",
+    "host",
     "datacenter",
     "data center",
     "data centre",
     "server",
+    "servidor",
     "vps",
     "colocation",
     "dedicated",

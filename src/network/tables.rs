@@ -116,6 +116,13 @@ impl NetworkData {
         Ok(Self { v4, v6, owners, country, zones, north_korea, versions })
     }
 
+    /// Whether the table's network `asn` is a hosting, VPN or proxy one (by the ASN list or
+    /// its registered name), and its name; None when the table does not know the ASN.
+    pub fn classify_asn(&self, asn: u32) -> Option<(Option<&'static str>, &str)> {
+        let (_, org) = self.owners.iter().find(|(a, _)| *a == asn)?;
+        Some((hosting::classify(asn, org), org.as_str()))
+    }
+
     /// The ASN, organisation and country of `ip`, and whether it is hosting or North Korean.
     pub fn lookup(&self, ip: IpAddr) -> IpInfo {
         let ip = ip.to_canonical();

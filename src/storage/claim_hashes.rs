@@ -79,3 +79,12 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// The keyed hash of a verification's claimed identity, and its organisation.
+    pub async fn identity_of(&self, verification: &str) -> Result<Option<(String, String)>, StorageError> {
+        let q = self.sql("SELECT identity_hash, org_id FROM claim_hashes WHERE verification_id = ? LIMIT 1");
+        let row = sqlx::query(&q).bind(verification).fetch_optional(&self.pool).await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+}

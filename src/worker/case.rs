@@ -238,14 +238,16 @@ fn contradicted_by_document(record: &VerificationRecord) -> bool {
 const EARLIER_USES_WEIGHED: i64 = 200;
 
 /// The document number sealed and hashed; earlier verifications with the same document are
-/// weighed by identity (`document_reuse`), and the decision is made again.
+/// weighed by identity (`document_reuse`), and the decision is made again. Also returns the
+/// ids of the organisation's verifications (every organisation's with cross-organisation
+/// links on) that used the document under another identity (a risk signal).
 pub(super) async fn seal_document(
     ctx: &Context,
     record: &VerificationRecord,
     results: &mut pipeline::StageResults,
-) -> Result<Option<NewDocument>, String> {
-    let pipeline::StageOutcome::Done(check) = &mut results.document else { return Ok(None) };
-    let Some(number) = check.document_number.take() else { return Ok(None) };
+) -> Result<(Option<NewDocument>, Vec<(String, bool)>), String> {
+    let pipeline::StageOutcome::Done(check) = &mut results.document else { return Ok((None, Vec::new())) };
+    let Some(number) = check.document_number.take() else { return Ok((None, Vec::new())) };
     let fail = |e: crate::storage::StorageError| crate::telemetry::error_chain(&e);
     let issuer = check.issuing_state.clone().unwrap_or_default();
     let number_hash = ctx.sealer.lookup_hash("document-number", &format!("{issuer}:{number}"));
@@ -253,23 +255,33 @@ pub(super) async fn seal_document(
         ctx.sealer.seal(number.as_bytes(), &format!("document-number:{}", record.id)).map_err(|e| e.to_string())?;
     let today = today(ctx)?;
     let mut earlier = Vec::new();
-    for used in ctx.store.documents_with_hash(&number_hash, &record.id, EARLIER_USES_WEIGHED).await.map_err(fail)? {
+    let mut others = Vec::new();
+    let uses = ctx.store.documents_with_hash(&number_hash, &record.id, EARLIER_USES_WEIGHED).await.map_err(fail)?;
+    let current = if uses.is_empty() { None } else { Some(claimed_identity(ctx, record, today)?) };
+    for used in uses {
         let other = ctx.store.get_verification(&used.verification_id).await.map_err(fail)?;
         let contradicted = other.as_ref().is_some_and(contradicted_by_document);
         let identity = other.and_then(|other| claimed_identity(ctx, &other, today).ok());
+        let own_org = used.org_id == record.org_id;
+        if let (Some(current), Some(identity)) = (&current, &identity)
+            && document_reuse::kinship(current, identity, document_policy(ctx)) == document_reuse::Kinship::Other
+            && (own_org || ctx.settings.risk.cross_organisation_links)
+        {
+            others.push((used.verification_id.clone(), own_org));
+        }
         earlier.push(EarlierUse { org_id: used.org_id, identity, contradicted });
     }
-    if !earlier.is_empty() {
-        let current = claimed_identity(ctx, record, today)?;
+    if let Some(current) = current {
         let scope = ctx.settings.decision.document_seen_scope;
         check.add_reuse(document_reuse::assess(&current, &record.org_id, &earlier, scope, document_policy(ctx)));
         results.decide(policy(ctx));
     }
-    Ok(Some(NewDocument {
+    let document = NewDocument {
         verification_id: record.id.clone(),
         org_id: record.org_id.clone(),
         external_id: record.external_id.clone(),
         number_hash,
         sealed_number,
-    }))
+    };
+    Ok((Some(document), others))
 }

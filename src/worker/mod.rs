@@ -2,6 +2,7 @@
 //! works, write the outcome fenced by the lease, retry with backoff, give up after N tries.
 
 mod case;
+mod reuse;
 
 use std::time::Duration;
 
@@ -237,7 +238,8 @@ fn policy(ctx: &Context) -> DecisionPolicy {
 
 async fn conclude(ctx: &Context, verification: &str, mut results: pipeline::StageResults) -> Result<Concluded, String> {
     let record = case::verification(ctx, verification).await?;
-    let document = case::seal_document(ctx, &record, &mut results).await?;
+    let (document, document_links) = case::seal_document(ctx, &record, &mut results).await?;
+    reuse::add_links(ctx, &record, &mut results, &document_links).await?;
     let json = serde_json::to_string(&results).map_err(|e| e.to_string())?;
     let about = |kind, data| NewEvent::about(kind, &record.org_id, verification, WORKER, data);
     let threshold = ctx.settings.face_match.threshold;

@@ -86,6 +86,10 @@ async fn the_same_face_under_two_names_is_found(db: Db) {
     assert_eq!(evidence["threshold"]["gallery"], 4, "two cases of two templates before this one");
     assert!(threshold > f64::from(idgate::config::DEFAULT_MATCH_THRESHOLD), "FMR = FPIR / N: {evidence}");
     assert_eq!(signal["family"], "face");
+    // The two cards share the fixture's document number: that link is found too.
+    let codes: Vec<&str> =
+        done["risk"]["signals"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"document_other_identity"), "{codes:?}");
     assert_eq!(done["risk"]["band"], "very_high", "{}", done["risk"]);
     assert_ne!(done["status"], "approved", "{done}");
     // No template or embedding is in the API's answer.

@@ -35,7 +35,12 @@ pub fn carphone_case(dir: &Path) -> Option<(Vec<u8>, Vec<u8>)> {
 
 /// Consent, document, challenge; returns (verification id, token, challenge id).
 async fn up_to_selfie(app: &TestApp, external_id: &str, document: &[u8]) -> (String, String, String) {
-    let (id, token) = app.created(external_id).await;
+    up_to_selfie_with(app, &crate::helpers::claims_json(external_id), document).await
+}
+
+/// As `up_to_selfie`, for a verification created with `claims`.
+async fn up_to_selfie_with(app: &TestApp, claims: &serde_json::Value, document: &[u8]) -> (String, String, String) {
+    let (id, token) = app.created_with(claims).await;
     let (_, body) = app.consent(&token).await;
     let token = body["token"].as_str().unwrap().to_owned();
     let (status, body) = app.step(Method::PUT, "/v1/candidate/document/front", &token, Some(document.to_vec())).await;
@@ -105,6 +110,23 @@ async fn challenge_replay_and_print_attack(db: Db) {
     assert_eq!(done["status"], "rejected");
     let reasons = done["reasons"].as_array().unwrap();
     assert!(reasons.contains(&"selfie_replayed".into()), "{done}");
+    let risk_codes = |done: &serde_json::Value| -> Vec<String> {
+        done["risk"]["signals"].as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap().to_owned()).collect()
+    };
+    assert!(!risk_codes(&done).contains(&"selfie_other_identity".to_owned()), "the same person again: {done}");
+    let first = id;
+
+    // … and under another name: the same selfie behind another identity is a risk signal.
+    let mut other = crate::helpers::claims_json("live-3");
+    (other["candidate"]["given_name"], other["candidate"]["birth_date"]) = ("Mallory".into(), "1988-04-04".into());
+    (other["candidate"]["phone"], other["candidate"]["email"]) = ("+1 650 253 0177".into(), "m@example.com".into());
+    let (id, token, challenge) = up_to_selfie_with(&app, &other, &document).await;
+    let done = finish(&app, &id, &token, &challenge, &clip).await;
+    let signal = done["risk"]["signals"].as_array().unwrap().iter().find(|s| s["code"] == "selfie_other_identity");
+    let signal = signal.unwrap_or_else(|| panic!("{}", done["risk"]));
+    assert_eq!(signal["evidence"]["verifications"], 2, "{signal}");
+    assert!(signal["evidence"]["newest"].as_array().unwrap().contains(&first.as_str().into()), "{signal}");
+    assert!(risk_codes(&done).contains(&"document_other_identity".to_owned()), "the same card too: {}", done["risk"]);
 
     // A print attack from a real photo: a plane, whatever the challenge says.
     let photo = shared_data("faces/deepface/images/img34.jpg").unwrap();

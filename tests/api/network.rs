@@ -3,7 +3,7 @@
 //! before submission. Addresses are written into `X-Forwarded-For` by the test client,
 //! which the test's settings trust (127.0.0.1); nothing leaves loopback.
 
-use crate::helpers::{Db, TestApp, claims_json, spawn_app, spawn_app_with};
+use crate::helpers::{Db, TestApp, claims_json, shared_data, spawn_app, spawn_app_with};
 
 /// A residential address (Comcast, US) of its own /24 for candidate `n`.
 fn home_us(n: u32) -> String {
@@ -257,4 +257,41 @@ async fn bad_device_reports_get_a_clear_answer_and_a_burst_is_limited() {
     assert_eq!(kept.timezone.as_deref(), Some("Europe/Prague"));
     let (status, _) = app.consent(&token).await;
     assert_eq!(status, 200, "a device report does not spend the token");
+}
+
+/// The hosting classifier (an ASN list and registered-name words, `network::hosting`)
+/// against a third-party list of 742 hosting, VPN and abuse-prone ASNs
+/// (../shared/data/ip/bad_asn_list.csv), and the North Korean block in the shipped tables.
+#[test]
+fn hosting_networks_are_recognised_by_asn() {
+    let Some(bad) = shared_data("ip/bad_asn_list.csv") else { return };
+    let settings = idgate::config::Settings::load(None).unwrap();
+    let data = idgate::network::NetworkData::load(&settings.risk.lists_dir).unwrap();
+    let asns: Vec<u32> = std::fs::read_to_string(bad)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next()?.trim().trim_matches('"').parse().ok())
+        .collect::<std::collections::BTreeSet<u32>>()
+        .into_iter()
+        .collect();
+    let known: Vec<(Option<&str>, &str)> = asns.iter().filter_map(|a| data.classify_asn(*a)).collect();
+    let flagged = known.iter().filter(|(why, _)| why.is_some()).count();
+    eprintln!(
+        "hosting: {} ASNs listed, {} in the table, {flagged} recognised ({:.1} %)",
+        asns.len(),
+        known.len(),
+        100.0 * flagged as f64 / known.len() as f64
+    );
+    assert!(known.len() > 500, "the table names most listed ASNs");
+    assert!(flagged * 100 >= known.len() * 40, "recognised {flagged} of {}", known.len());
+    // Access networks people live on are not hosting.
+    for asn in [7922, 701, 7018, 3320, 3215, 2856, 4134, 9121] {
+        let (why, org) = data.classify_asn(asn).unwrap();
+        assert_eq!(why, None, "AS{asn} {org}");
+    }
+    let kp = data.lookup("175.45.178.1".parse().unwrap());
+    assert!(kp.north_korea && kp.asn == Some(131_279), "{kp:?}");
+    let v6 = data.lookup("2601:1c0:4f00::17".parse().unwrap());
+    assert_eq!((v6.asn, v6.country.as_deref(), v6.hosting), (Some(7922), Some("US"), None), "{v6:?}");
 }

@@ -34,9 +34,9 @@ pub fn signals(search: &FaceSearch, face: &FaceMatch, w: &Weights) -> Vec<Signal
                 template: kind,
                 matched: hit.owner.kind,
                 own_org: *hit.owner.org == *search.scope.org,
-                identity: hit.owner.identity.to_string(),
+                identity: hit.owner.identity.clone(),
             };
-            let entry = best.entry(hit.owner.verification.to_string());
+            let entry = best.entry(hit.owner.verification.clone());
             let slot = entry.or_insert(Best { similarity: f32::MIN, ..candidate.clone_shape() });
             if candidate.similarity > slot.similarity {
                 *slot = candidate;

@@ -42,8 +42,10 @@ pub enum Family {
     Network,
     /// The candidate's machine (renderer, automation) and its reuse.
     Device,
-    /// The face found under another identity (1:N).
+    /// The face found under another identity (1:N), or the same selfie.
     Face,
+    /// The same document under another identity.
+    Document,
 }
 
 /// One red flag: its code, its weight (0–100) and the evidence for it (no PII).
@@ -136,6 +138,14 @@ impl Risk {
             assessed_at: now,
             lists: lists.versions.iter().chain(&network.versions).cloned().collect(),
         }
+    }
+
+    /// Adds signals found after the stage ran (the document's and selfie's reuse) and scores again.
+    pub fn add_signals(&mut self, signals: Vec<Signal>, policy: &RiskPolicy) {
+        self.signals.extend(signals);
+        self.score = score::combine(self.signals.iter().map(|s| s.weight));
+        self.band = Band::of(self.score, policy.review_above);
+        self.review = self.score > policy.review_above || self.sanctions_hit;
     }
 
     /// The codes of the signals with weight, for decisions and webhooks.

@@ -177,3 +177,56 @@ pub fn link_signals(links: &[Linked], w: &Weights) -> Vec<Signal> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::IpInfo;
+    use crate::network::facts::SeenFrom;
+
+    fn seen(country: &str, step: &str, accept_language: Option<&str>) -> SeenFrom {
+        SeenFrom {
+            step: step.into(),
+            info: IpInfo { asn: Some(7922), country: Some(country.into()), ..IpInfo::default() },
+            accept_language: accept_language.map(str::to_owned),
+        }
+    }
+
+    fn codes(signals: &[Signal]) -> Vec<&str> {
+        signals.iter().map(|s| s.code).collect()
+    }
+
+    #[test]
+    fn a_country_change_between_steps_and_a_header_language_are_seen() {
+        let facts = NetworkFacts {
+            sightings: vec![
+                seen("US", "/v1/candidate/consent", None),
+                seen("RU", "/v1/candidate/selfie", Some("ko-KP,ko;q=0.9")),
+            ],
+            ..NetworkFacts::default()
+        };
+        let s = signals(&facts, "us", &["KP".to_owned()], &Weights::default());
+        assert_eq!(codes(&s), ["ip_country_changed", "language_high_risk_region"]);
+        assert_eq!(s[0].evidence["countries"], json!(["US", "RU"]));
+        // One country, the residence's, and no device report: nothing to say.
+        let quiet = NetworkFacts {
+            sightings: vec![seen("US", "/v1/candidate/consent", Some("en-US"))],
+            ..NetworkFacts::default()
+        };
+        assert!(signals(&quiet, "US", &["KP".to_owned()], &Weights::default()).is_empty());
+    }
+
+    #[test]
+    fn links_grow_stronger_with_identities() {
+        let link =
+            |kind, identities| Linked { kind, verifications: vec!["a".into()], identities, other_organisations: 0 };
+        let w = Weights::default();
+        assert_eq!(codes(&link_signals(&[link("ip_prefix", 1)], &w)), ["network_other_identity"]);
+        assert_eq!(codes(&link_signals(&[link("ip_prefix", 3)], &w)), ["network_many_identities"]);
+        let farm = link_signals(&[link("device", 9)], &w);
+        assert_eq!(
+            (farm[0].code, farm[0].weight, farm[0].evidence["identities"].as_u64()),
+            ("device_other_identity", 90, Some(9))
+        );
+    }
+}

@@ -70,6 +70,8 @@ pub const DEFAULTS: &[(&str, u8, &str)] = &[
     ("network_other_identity", 20, "the same /24 (IPv4) or /48 (IPv6) under another identity: offices and NAT share"),
     ("network_many_identities", 60, "the same /24 or /48 under three or more other identities"),
     ("face_other_identity", 95, "the same face (1:N search) under another identity"),
+    ("document_other_identity", 90, "the same document number under another identity"),
+    ("selfie_other_identity", 90, "the same selfie (its bytes or its frames) under another identity"),
 ];
 
 /// Weights by code: the defaults, with the operator's overrides (`risk.weights`).
