@@ -1,5 +1,6 @@
 //! `/healthz` (the process is up) and `/readyz` (the database answers, the models are loaded;
-//! its detail says which sanctions lists are loaded, how old, and whether screening runs).
+//! its detail says which sanctions lists are loaded, how old, and whether screening runs,
+//! which network tables, and how many templates this node's 1:N index holds).
 
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
@@ -24,6 +25,10 @@ pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
             "database": "ok",
             "models": ["face_detector", "face_recogniser"],
             "sanctions": sanctions_detail(&ctx),
+            "network_tables": ctx.network.versions.iter()
+                .map(|v| json!({ "name": v.name, "version": format!("{}@{}", v.package, v.version) }))
+                .collect::<Vec<_>>(),
+            "face_index": { "templates": ctx.faces.len() },
         })),
         Err(e) => {
             tracing::warn!(error = %crate::telemetry::error_chain(&e), "database not ready");

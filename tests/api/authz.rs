@@ -33,6 +33,7 @@ async fn call(app: &TestApp, e: &Endpoint, caller: &str, id: &str) -> u16 {
         (Method::POST, "/v1/candidate/consent") => {
             req.json(&serde_json::json!({"consent_version": "2026-12", "accepted": true}))
         }
+        (Method::POST, "/v1/candidate/device") => req.json(&serde_json::json!({"timezone": "Europe/Prague"})),
         (Method::PUT, _) => req.body(vec![0u8; 16]),
         _ => req,
     };
@@ -50,6 +51,8 @@ async fn every_endpoint_against_every_caller() {
         Endpoint { method: Method::GET, path: "/v1/verifications/{id}", expect: [401, 200, 200, 200, 200, 404, 401] },
         Endpoint { method: Method::GET, path: "/v1/candidate/session", expect: [401, 401, 401, 401, 401, 401, 200] },
         Endpoint { method: Method::POST, path: "/v1/candidate/consent", expect: [401, 401, 401, 401, 401, 401, 200] },
+        // Any valid candidate token, in any state; an API key is not one.
+        Endpoint { method: Method::POST, path: "/v1/candidate/device", expect: [401, 401, 401, 401, 401, 401, 202] },
         // A fresh candidate has not consented yet: authenticated, then refused by the state machine.
         Endpoint {
             method: Method::PUT,

@@ -15,6 +15,11 @@ async fn healthz_and_readyz_answer_on_a_port_zero_server() {
     assert_eq!(sanctions["status"].as_str(), Some("ok"), "{body}");
     let names: Vec<&str> = sanctions["lists"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["ofac-sdn", "un-consolidated"]);
+    // The network tables read, and this node's 1:N index (empty in a fresh database).
+    let tables: Vec<&str> =
+        body["network_tables"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(tables, ["asn_ipv4", "asn_ipv6", "ip_country", "tz_zones", "tz_links"], "{body}");
+    assert_eq!(body["face_index"]["templates"], 0, "{body}");
     let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("idgate_sanctions_lists_loaded 2"), "{metrics}");
     assert!(metrics.contains("idgate_sanctions_list_age_days{list=\"ofac-sdn\"}"), "{metrics}");
@@ -48,6 +53,7 @@ async fn openapi_documents_every_endpoint_and_its_errors() {
         "/v1/verifications/{id}",
         "/v1/candidate/session",
         "/v1/candidate/consent",
+        "/v1/candidate/device",
         "/v1/candidate/document/{side}",
         "/v1/candidate/selfie",
         "/v1/candidate/submit",
@@ -59,6 +65,8 @@ async fn openapi_documents_every_endpoint_and_its_errors() {
         }
     }
     assert!(spec["components"]["schemas"]["Problem"].is_object());
+    let device = &spec["components"]["schemas"]["DeviceReport"];
+    assert!(device["properties"]["webgl"].is_object() && device["properties"]["timezone"].is_object(), "{device}");
     let docs = app.http.get(app.url("/docs")).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("/openapi.json"));
