@@ -156,6 +156,16 @@ impl Gallery {
         self.retain(|s| s.verification != *id.as_bytes())
     }
 
+    /// Drops every template of these verifications in one pass; returns how many.
+    pub fn remove_all(&mut self, verifications: &[&str]) -> usize {
+        let ids: HashSet<[u8; 16]> =
+            verifications.iter().filter_map(|v| uuid::Uuid::parse_str(v).ok()).map(|u| *u.as_bytes()).collect();
+        if ids.is_empty() {
+            return 0;
+        }
+        self.retain(|s| !ids.contains(&s.verification))
+    }
+
     fn retain(&mut self, keep_slot: impl Fn(&Slot) -> bool) -> usize {
         let before = self.slots.len();
         let keep: Vec<bool> = self.slots.iter().map(keep_slot).collect();
@@ -295,6 +305,8 @@ mod tests {
         assert_eq!(g.remove(&me), 1);
         assert!(g.search(&probe, 0.5, 10, 2, &all()).is_empty());
         assert_eq!(g.len(), 9_999);
+        assert_eq!(g.remove_all(&[&id(1), &id(2), "not-a-uuid", &id(4242)]), 2);
+        assert_eq!(g.len(), 9_997);
         assert!(!g.add(&[0.0; DIM], &owner(1)) && !g.add(&[1.0; 3], &owner(2)));
         assert!(!g.add(&unit(3), &Owner { verification: "not-a-uuid".into(), ..owner(3) }));
     }

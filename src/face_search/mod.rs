@@ -7,7 +7,7 @@
 pub mod gallery;
 pub mod threshold;
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use gallery::{DIM, Gallery, Hit, Owner};
 pub use threshold::SearchThreshold;
@@ -25,8 +25,9 @@ const HITS_KEPT: usize = 10;
 #[derive(Default)]
 pub struct FaceIndex {
     gallery: RwLock<Gallery>,
-    /// The last template and removal `seq` applied.
-    seen: Mutex<(i64, i64)>,
+    /// The last template and removal `seq` applied; held through a sync, so that concurrent
+    /// syncs (workers, the loop) take turns instead of applying the same rows twice.
+    seen: tokio::sync::Mutex<(i64, i64)>,
 }
 
 /// Whose templates a search may find: other identities, in the organisation unless the
@@ -75,7 +76,8 @@ impl FaceIndex {
 
     /// Applies the table's new templates and removals. Returns (added, removed).
     pub async fn sync(&self, store: &Store, sealer: &Sealer) -> Result<(usize, usize), StorageError> {
-        let (mut seq, mut removal_seq) = self.seen.lock().map(|s| *s).unwrap_or_default();
+        let mut seen = self.seen.lock().await;
+        let (mut seq, mut removal_seq) = *seen;
         let mut added = 0;
         loop {
             let rows = store.face_templates_after(seq, SYNC_BATCH).await?;
@@ -107,16 +109,17 @@ impl FaceIndex {
                 break;
             }
         }
+        let removals = store.face_removals_after(removal_seq).await?;
         let mut removed = 0;
-        for (at, verification) in store.face_removals_after(removal_seq).await? {
+        if let Some((last, _)) = removals.last() {
+            // One pass over the gallery for the whole batch (retention removes many at once).
+            let ids: Vec<&str> = removals.iter().map(|(_, v)| v.as_str()).collect();
             if let Ok(mut g) = self.gallery.write() {
-                removed += g.remove(&verification);
+                removed = g.remove_all(&ids);
             }
-            removal_seq = at;
+            removal_seq = *last;
         }
-        if let Ok(mut s) = self.seen.lock() {
-            *s = (s.0.max(seq), s.1.max(removal_seq));
-        }
+        *seen = (seq, removal_seq);
         Ok((added, removed))
     }
 
