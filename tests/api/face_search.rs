@@ -2,7 +2,8 @@
 //! different photos of one person (deepface's Katy Perry, img26 and img42) and different
 //! selfie clips (img27–28, img43–44), under two claimed identities: the second is found
 //! with its similarity and the first verification's id, and goes to review. A second node
-//! on the same database follows the index within seconds, and a removal reaches it too.
+//! on the same database follows the index within seconds, a removal reaches it too, and a
+//! node that starts later rebuilds the index from the database.
 
 use std::time::Duration;
 
@@ -101,6 +102,15 @@ async fn the_same_face_under_two_names_is_found(db: Db) {
     assert_eq!(removed, 2);
     within_seconds("the removal reaching node B", || node_b.faces.len() == 4).await;
     within_seconds("the removal reaching node A", || app.ctx.faces.len() == 4).await;
+    // A node that starts now rebuilds the index from the database, removals included.
+    let node_c = idgate::context::Context::with_engine(
+        (*app.ctx.settings).clone(),
+        app.ctx.clock.clone(),
+        crate::helpers::engine(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(node_c.faces.len(), 4);
     let _ = stop.send(true);
 }
 
