@@ -113,13 +113,21 @@ async function deviceReport() {
 }
 
 let deviceSent = false;
+// Sent before the next step starts (a step spends the token this uses), within 3 s at most;
+// a refused attempt is tried once more with the token current then. The flow never waits
+// longer and never fails for it: the report is one signal among many.
 async function sendDevice() {
   if (deviceSent) return;
   deviceSent = true;
-  try {
-    await api("POST", "/v1/candidate/device", JSON.stringify(await deviceReport()),
-      { "Content-Type": "application/json" });
-  } catch (e) { deviceSent = false; } // the flow goes on; the report is only one signal
+  const limit = new Promise((resolve) => setTimeout(resolve, 3000, null));
+  const report = await Promise.race([deviceReport().catch(() => null), limit]);
+  if (!report) return;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await api("POST", "/v1/candidate/device", JSON.stringify(report), { "Content-Type": "application/json" });
+      return;
+    } catch (e) { /* tried again once, then given up */ }
+  }
 }
 
 $("consent-accept").onclick = async () => {
@@ -128,7 +136,7 @@ $("consent-accept").onclick = async () => {
       JSON.stringify({ consent_version: session.consent_version, accepted: true }),
       { "Content-Type": "application/json" });
     keep(r.token);
-    sendDevice();
+    await sendDevice();
     show("document");
   } catch (e) { explain(e); }
 };
