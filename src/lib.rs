@@ -4,6 +4,7 @@
 //! `storage` (SQLite / PostgreSQL), `crypto` (keys and secrets), `http` + `startup` (the
 //! service), `cli` (commands), `config`, `clock`, `telemetry`.
 
+pub mod accounts;
 pub mod assess;
 pub mod audit;
 pub mod cli;
@@ -19,6 +20,8 @@ pub mod http;
 pub mod metrics;
 pub mod network;
 pub mod pipeline;
+pub mod retention;
+pub mod review;
 pub mod sanctions;
 pub mod sanctions_refresh;
 pub mod startup;

@@ -8,7 +8,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::config::Settings;
 use crate::context::Context;
-use crate::http::{audit, auth, candidate, health, hr, openapi, problem, tokens};
+use crate::http::{admin, audit, audit_pack, auth, candidate, console, health, hr, openapi, problem, review, tokens};
 
 pub struct Application {
     port: u16,
@@ -22,9 +22,11 @@ const JSON_LIMIT: usize = 64 * 1024;
 pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
     let ctx = web::Data::new(ctx);
     let keys = web::Data::new(auth::KeyCache::default());
+    let sign_in_limits = web::Data::new(console::account::SignInLimits::default());
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(ctx.clone())
             .app_data(keys.clone())
+            .app_data(sign_in_limits.clone())
             .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(|e, _| problem::json_error(e)))
             .app_data(web::PathConfig::default().error_handler(|e, _| problem::path_error(e)))
             .app_data(web::FormConfig::default().limit(JSON_LIMIT).error_handler(|e, _| problem::form_error(e)))
@@ -48,6 +50,28 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(candidate::preview::preview)
             .service(candidate::session::selfie)
             .service(candidate::session::submit)
+            .service(console::index)
+            .service(console::index_slash)
+            .service(console::asset)
+            .service(console::account::setup_start)
+            .service(console::account::setup_finish)
+            .service(console::account::sign_in)
+            .service(console::account::sign_out)
+            .service(console::account::me)
+            .service(admin::list_keys)
+            .service(admin::create_key)
+            .service(admin::revoke_key)
+            .service(admin::rotate_webhook_secret)
+            .service(admin::erase)
+            .service(review::queue::queue)
+            .service(review::claim::claim)
+            .service(review::claim::release)
+            .service(review::decide::review)
+            .service(review::decide::history)
+            .service(review::evidence::claims)
+            .service(review::evidence::document_photo)
+            .service(review::evidence::frame_list)
+            .service(review::evidence::frame)
             .service(tokens::jwks)
             .service(tokens::discovery)
             .service(tokens::offer_gate)
@@ -58,6 +82,7 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(audit::trail)
             .service(audit::consistency)
             .service(audit::export)
+            .service(audit_pack::evidence_pack)
             .service(audit::audit_keys)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(problem::ApiError::NotFound) }));
     }

@@ -19,6 +19,14 @@ pub enum SignError {
     BadSecret,
 }
 
+/// A new organisation webhook secret: `whsec_` + 32 random bytes in base64.
+pub fn new_secret() -> String {
+    use rand::RngCore;
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    format!("whsec_{}", STANDARD.encode(secret))
+}
+
 /// The `webhook-signature` value for one message.
 pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Result<String, SignError> {
     let key = STANDARD
@@ -50,16 +58,28 @@ pub async fn deliver(ctx: &Context, http: &reqwest::Client, job: &ClaimedJob) ->
             r.get("signals").and_then(|s| s.as_array()).into_iter().flatten().filter_map(|s| s.get("code")).collect();
         serde_json::json!({ "score": r.get("score"), "band": r.get("band"), "review": r.get("review"), "signals": codes })
     });
+    let kind = status.get("type").and_then(serde_json::Value::as_str).unwrap_or("verification.status_changed");
+    // A retake's new link goes to the HR system, which sends it to the candidate.
+    let candidate_url = if kind == "verification.retake_requested" {
+        let link = ctx.sealer.open(&v.sealed_link, &format!("link:{}", v.id)).map_err(|e| e.to_string())?;
+        Some(String::from_utf8(link).map_err(|_| "link is not text")?)
+    } else {
+        None
+    };
     let body = serde_json::json!({
-        "type": status.get("type").and_then(serde_json::Value::as_str).unwrap_or("verification.status_changed"),
+        "type": kind,
         "timestamp": now.to_rfc3339(),
         "data": {
             "id": v.id, "external_id": v.external_id, "status": status.get("status"),
             "decision": v.decision, "reasons": serde_json::from_str::<serde_json::Value>(&v.reasons).unwrap_or_default(),
             "risk": risk,
         }
-    })
-    .to_string();
+    });
+    let mut body = body;
+    if let (Some(url), Some(data)) = (candidate_url, body.get_mut("data").and_then(|d| d.as_object_mut())) {
+        data.insert("candidate_url".into(), url.into());
+    }
+    let body = body.to_string();
     let timestamp = now.millis().div_euclid(1000);
     let signature = sign(&secret, &job.id, timestamp, &body).map_err(|e| e.to_string())?;
     let started = Instant::now();

@@ -31,10 +31,36 @@ pub enum Kind {
     KeyGenerated,
     #[serde(rename = "key.activated")]
     KeyActivated,
+    #[serde(rename = "review.claimed")]
+    ReviewClaimed,
+    #[serde(rename = "review.recorded")]
+    ReviewRecorded,
+    #[serde(rename = "verification.retake_requested")]
+    RetakeRequested,
+    #[serde(rename = "api_key.created")]
+    ApiKeyCreated,
+    #[serde(rename = "api_key.revoked")]
+    ApiKeyRevoked,
+    #[serde(rename = "webhook_secret.rotated")]
+    WebhookSecretRotated,
+    #[serde(rename = "verification.purged")]
+    Purged,
+    #[serde(rename = "user.created")]
+    UserCreated,
+    #[serde(rename = "user.set_up")]
+    UserSetUp,
+    #[serde(rename = "user.signed_in")]
+    UserSignedIn,
+    #[serde(rename = "user.signed_out")]
+    UserSignedOut,
+    #[serde(rename = "user.locked")]
+    UserLocked,
+    #[serde(rename = "case.evidence_viewed")]
+    EvidenceViewed,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 24] = [
         Self::VerificationCreated,
         Self::Consented,
         Self::MediaUploaded,
@@ -46,6 +72,19 @@ impl Kind {
         Self::TokenRevoked,
         Self::KeyGenerated,
         Self::KeyActivated,
+        Self::ReviewClaimed,
+        Self::ReviewRecorded,
+        Self::RetakeRequested,
+        Self::ApiKeyCreated,
+        Self::ApiKeyRevoked,
+        Self::WebhookSecretRotated,
+        Self::Purged,
+        Self::UserCreated,
+        Self::UserSetUp,
+        Self::UserSignedIn,
+        Self::UserSignedOut,
+        Self::UserLocked,
+        Self::EvidenceViewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +100,19 @@ impl Kind {
             Self::TokenRevoked => "token.revoked",
             Self::KeyGenerated => "key.generated",
             Self::KeyActivated => "key.activated",
+            Self::ReviewClaimed => "review.claimed",
+            Self::ReviewRecorded => "review.recorded",
+            Self::RetakeRequested => "verification.retake_requested",
+            Self::ApiKeyCreated => "api_key.created",
+            Self::ApiKeyRevoked => "api_key.revoked",
+            Self::WebhookSecretRotated => "webhook_secret.rotated",
+            Self::Purged => "verification.purged",
+            Self::UserCreated => "user.created",
+            Self::UserSetUp => "user.set_up",
+            Self::UserSignedIn => "user.signed_in",
+            Self::UserSignedOut => "user.signed_out",
+            Self::UserLocked => "user.locked",
+            Self::EvidenceViewed => "case.evidence_viewed",
         }
     }
 
@@ -81,6 +133,8 @@ pub enum Actor {
     System { component: &'static str },
     /// An operator at the command line.
     Operator { command: &'static str },
+    /// A person signed in to the console, by user id (never the e-mail).
+    User { user: String, role: Role },
 }
 
 /// An event to append (the sequence number is given by the log).
@@ -96,6 +150,11 @@ pub struct NewEvent {
 impl NewEvent {
     pub fn about(kind: Kind, org_id: &str, verification: &str, actor: Actor, data: serde_json::Value) -> Self {
         Self { kind, org_id: Some(org_id.to_owned()), verification_id: Some(verification.to_owned()), actor, data }
+    }
+
+    /// An event about an organisation, not one verification (its keys, its secrets).
+    pub fn of_org(kind: Kind, org_id: &str, actor: Actor, data: serde_json::Value) -> Self {
+        Self { kind, org_id: Some(org_id.to_owned()), verification_id: None, actor, data }
     }
 
     pub fn global(kind: Kind, actor: Actor, data: serde_json::Value) -> Self {

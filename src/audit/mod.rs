@@ -11,6 +11,7 @@ pub mod check;
 pub mod event;
 pub mod log;
 pub mod merkle;
+pub mod pack;
 
 /// The bytes a tree head signature covers.
 pub fn head_message(tree_size: i64, root_hex: &str, signed_at_ms: i64) -> String {

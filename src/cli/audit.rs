@@ -10,12 +10,48 @@ pub enum Command {
     Verify {
         #[arg(long)]
         json: bool,
+        /// Check an evidence pack (`GET /v1/audit/evidence`) on its own, offline: every
+        /// entry's hash, its inclusion proof and the signed head.
+        #[arg(long)]
+        pack: Option<std::path::PathBuf>,
     },
+}
+
+fn verify_pack(path: &std::path::Path, json: bool) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::bad_input(format!("cannot read {}: {e}", path.display())))?;
+    let pack: crate::audit::pack::Pack = serde_json::from_str(&text)
+        .map_err(|e| Failure::bad_input(format!("{} is not an evidence pack: {e}", path.display())))?;
+    let report = crate::audit::pack::verify(&pack);
+    if json {
+        outln!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else if report.problems.is_empty() {
+        outln!(
+            "evidence pack ok: {} entries in a tree of {} signed by audit key {} (compare it with the published key)",
+            report.events,
+            report.tree_size,
+            report.kid
+        );
+    }
+    match report.problems.first() {
+        None => Ok(()),
+        Some((seq, code)) => Err(Failure {
+            code: 1,
+            message: format!(
+                "evidence pack does not verify ({} problem(s)); first: {}{code}",
+                report.problems.len(),
+                seq.map(|s| format!("entry {s}, ")).unwrap_or_default()
+            ),
+        }),
+    }
 }
 
 pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
     crate::telemetry::init("warn");
-    let Command::Verify { json } = command;
+    let Command::Verify { json, pack } = command;
+    if let Some(path) = pack {
+        return verify_pack(&path, json);
+    }
     runtime()?.block_on(async move {
         let (store, keyring) = super::keys::open(&settings).await?;
         let report =

@@ -23,6 +23,7 @@ mod native_logs;
 mod screen;
 mod serve;
 mod token;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,9 @@ enum Command {
     /// Manage HR API keys.
     #[command(subcommand)]
     Apikey(apikey::Command),
+    /// Manage console users (reviewers, auditors, admins).
+    #[command(subcommand)]
+    User(user::Command),
     /// Compare the face on an ID document with the face in a selfie image or video.
     Compare(compare::Args),
     /// Measure genuine and impostor score distributions and print thresholds per FMR.
@@ -121,6 +125,7 @@ pub fn run() -> ExitCode {
         Command::Worker(args) => serve::worker(settings, args),
         Command::Migrate => serve::migrate(settings),
         Command::Apikey(command) => apikey::run(settings, command),
+        Command::User(command) => user::run(settings, command),
         Command::Compare(args) => compare::run(settings, args),
         Command::Calibrate(args) => calibrate::run(settings, args),
         Command::Document(command) => document::run(settings, command),

@@ -1,7 +1,12 @@
 //! One typed configuration: defaults, then an optional TOML file, then `IDGATE_*` variables,
 //! then command-line flags (applied by `cli`). The only place that reads the environment.
 
+mod retention;
+mod review;
 mod sections;
+
+pub use retention::RetentionSettings;
+pub use review::ReviewSettings;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -38,6 +43,8 @@ pub struct Settings {
     pub liveness: LivenessSettings,
     pub risk: RiskSettings,
     pub sanctions: SanctionsSettings,
+    pub review: ReviewSettings,
+    pub retention: RetentionSettings,
 }
 
 impl Settings {
@@ -214,6 +221,15 @@ impl Settings {
         }
         if !(-1.0..=1.0).contains(&self.face_match.threshold) {
             return Err(ConfigError::Invalid("face_match.threshold must be within [-1, 1]"));
+        }
+        let r = &self.retention;
+        if r.media_days == 0 || r.personal_data_days < r.media_days || r.purge_interval_minutes == 0 {
+            return Err(ConfigError::Invalid(
+                "retention: media_days ≥ 1, personal_data_days ≥ media_days, purge_interval_minutes ≥ 1",
+            ));
+        }
+        if !(1..=24 * 60).contains(&self.review.claim_minutes) {
+            return Err(ConfigError::Invalid("review.claim_minutes must be between 1 and 1440"));
         }
         if self.engine.intra_threads == 0 || self.engine.intra_threads > 256 {
             return Err(ConfigError::Invalid("engine.intra_threads must be between 1 and 256"));

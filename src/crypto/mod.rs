@@ -3,5 +3,7 @@
 pub mod aead;
 pub mod api_key;
 pub mod master_key;
+pub mod password;
 pub mod secret_token;
 pub mod signing;
+pub mod totp;

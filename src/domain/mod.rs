@@ -6,6 +6,7 @@ pub mod claims;
 pub mod face;
 pub mod names;
 pub mod quality;
+pub mod review;
 pub mod role;
 pub mod time;
 pub mod verification;

@@ -11,6 +11,7 @@ pub mod mesh;
 pub mod quality;
 pub mod recogniser;
 pub mod runtime;
+pub mod stills;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -16,10 +16,10 @@ use crate::http::problem::ApiError;
 use crate::storage::{AuditRow, EventFilter, HeadRow, KeyPurpose};
 use crate::tokens::Jwks;
 
-const AUDIT: &[Role] = &[Role::Auditor, Role::Admin];
+pub(crate) const AUDIT: &[Role] = &[Role::Auditor, Role::Admin];
 const PAGE_MAX: u32 = 1000;
 
-fn audit_error(e: AuditError) -> ApiError {
+pub(crate) fn audit_error(e: AuditError) -> ApiError {
     match e {
         AuditError::OutOfRange => ApiError::InvalidQuery("the tree sizes or entry are out of range"),
         e => ApiError::internal(&e),
@@ -151,7 +151,7 @@ pub async fn events(
 }
 
 /// Signs a head for the current log if it grew, and returns the latest.
-async fn current_head(ctx: &Context) -> Result<HeadRow, ApiError> {
+pub(crate) async fn current_head(ctx: &Context) -> Result<HeadRow, ApiError> {
     ctx.audit.seal(&ctx.store, &ctx.keys, &ctx.clock).await.map_err(audit_error)?.ok_or(ApiError::NotFound)
 }
 

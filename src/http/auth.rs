@@ -1,6 +1,7 @@
 //! Who is calling: an HR system (API key) or a candidate (link token). Both arrive as
 //! `Authorization: Bearer …`; keys are verified against their argon2 hash once and then
-//! remembered by SHA-256 for a minute, so a busy HR system does not pay argon2 per request.
+//! remembered by SHA-256 for a minute, so a busy HR system does not pay argon2 per request;
+//! whether a remembered key was revoked or expired is re-read every second.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,13 +21,22 @@ use crate::storage::VerificationRecord;
 const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
 const KEY_CACHE_MAX: usize = 10_000;
 
-/// An authenticated HR-side caller.
+/// An authenticated organisation-side caller: a system with an API key, or a person
+/// signed in to the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub org_id: String,
     pub role: Role,
-    /// `idg_XXXXXXXX`: safe to log and to audit.
-    pub key_prefix: String,
+    pub principal: Principal,
+}
+
+/// Who exactly: both forms are safe to log and to audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// `idg_XXXXXXXX`.
+    ApiKey(String),
+    /// A console user's id.
+    User(String),
 }
 
 impl Caller {
@@ -34,20 +44,58 @@ impl Caller {
         if allowed.contains(&self.role) { Ok(()) } else { Err(ApiError::Forbidden) }
     }
 
+    /// Who decides as a reviewer (and created a key): `key:idg_…` or `user:…`.
+    pub fn reviewer(&self) -> String {
+        match &self.principal {
+            Principal::ApiKey(prefix) => format!("key:{prefix}"),
+            Principal::User(id) => format!("user:{id}"),
+        }
+    }
+
     /// This caller as the audit log names it.
     pub fn actor(&self) -> Actor {
-        Actor::ApiKey { key_prefix: self.key_prefix.clone(), role: self.role }
+        match &self.principal {
+            Principal::ApiKey(prefix) => Actor::ApiKey { key_prefix: prefix.clone(), role: self.role },
+            Principal::User(id) => Actor::User { user: id.clone(), role: self.role },
+        }
     }
 }
 
-/// Recently verified keys, by SHA-256 of the key.
+/// Recently verified keys, by SHA-256 of the key: (caller, verified at, row last checked
+/// at, expiry). The argon2 hash is checked once a minute; whether the key was revoked or
+/// expired is re-read (one primary-key look-up) when the entry is older than
+/// `KEY_RECHECK`, so a revocation takes effect within a second on every node.
 #[derive(Default)]
-pub struct KeyCache(Mutex<HashMap<String, (Caller, Instant)>>);
+pub struct KeyCache(Mutex<HashMap<String, CachedKey>>);
+
+#[derive(Clone)]
+struct CachedKey {
+    caller: Caller,
+    verified: Instant,
+    checked: Instant,
+}
+
+const KEY_RECHECK: Duration = Duration::from_millis(900);
+
+/// What the cache knows of a presented key.
+enum Cached {
+    Fresh(Caller),
+    /// Its hash was verified recently, but its state must be re-read.
+    Recheck(Caller),
+    Unknown,
+}
 
 impl KeyCache {
-    fn get(&self, digest: &str) -> Option<Caller> {
-        let map = self.0.lock().ok()?;
-        map.get(digest).filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL).map(|(c, _)| c.clone())
+    fn get(&self, digest: &str) -> Cached {
+        let Ok(map) = self.0.lock() else { return Cached::Unknown };
+        match map.get(digest) {
+            Some(k) if k.verified.elapsed() < KEY_CACHE_TTL && k.checked.elapsed() < KEY_RECHECK => {
+                Cached::Fresh(k.caller.clone())
+            }
+            Some(k) if k.verified.elapsed() < KEY_CACHE_TTL => Cached::Recheck(k.caller.clone()),
+            // Else the secret's hash is verified again (once a minute).
+            _ => Cached::Unknown,
+        }
     }
 
     fn put(&self, digest: String, caller: Caller) {
@@ -55,7 +103,23 @@ impl KeyCache {
             if map.len() >= KEY_CACHE_MAX {
                 map.clear();
             }
-            map.insert(digest, (caller, Instant::now()));
+            let now = Instant::now();
+            map.insert(digest, CachedKey { caller, verified: now, checked: now });
+        }
+    }
+
+    /// The key's row was just re-read and it may still be used.
+    fn checked(&self, digest: &str) {
+        if let Ok(mut map) = self.0.lock()
+            && let Some(k) = map.get_mut(digest)
+        {
+            k.checked = Instant::now();
+        }
+    }
+
+    fn forget(&self, digest: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(digest);
         }
     }
 }
@@ -66,21 +130,34 @@ fn bearer(req: &HttpRequest) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
+/// A stored key that may be used now: not revoked, not expired.
+fn usable(record: &crate::storage::ApiKeyRecord, now: crate::domain::time::Timestamp) -> bool {
+    !record.revoked && record.expires_at.is_none_or(|at| at > now)
+}
+
 async fn authenticate(ctx: web::Data<Context>, cache: web::Data<KeyCache>, key: String) -> Result<Caller, ApiError> {
     let prefix = api_key::prefix_of(&key).ok_or(ApiError::Unauthenticated)?.to_owned();
     let digest = secret_token::digest(&key);
-    if let Some(caller) = cache.get(&digest) {
+    let cached = match cache.get(&digest) {
+        Cached::Fresh(caller) => return Ok(caller),
+        other => other,
+    };
+    let record = ctx.store.find_api_key(&prefix).await.map_err(|e| ApiError::internal(&e))?;
+    let Some(record) = record.filter(|r| usable(r, ctx.clock.now())) else {
+        cache.forget(&digest);
+        return Err(ApiError::Unauthenticated);
+    };
+    if let Cached::Recheck(caller) = cached {
+        cache.checked(&digest);
         return Ok(caller);
     }
-    let record = ctx.store.find_api_key(&prefix).await.map_err(|e| ApiError::internal(&e))?;
-    let record = record.filter(|r| !r.revoked).ok_or(ApiError::Unauthenticated)?;
     let hash = record.hash.clone();
     let valid = web::block(move || api_key::verify(&key, &hash)).await.map_err(|e| ApiError::internal(&e))?;
     if !valid {
         return Err(ApiError::Unauthenticated);
     }
     let role = record.role.parse().map_err(|()| ApiError::Internal("stored key has an unknown role".into()))?;
-    let caller = Caller { org_id: record.org_id, role, key_prefix: record.prefix };
+    let caller = Caller { org_id: record.org_id, role, principal: Principal::ApiKey(record.prefix) };
     cache.put(digest, caller.clone());
     Ok(caller)
 }
@@ -93,10 +170,15 @@ impl FromRequest for Caller {
         let ctx = req.app_data::<web::Data<Context>>().cloned();
         let cache = req.app_data::<web::Data<KeyCache>>().cloned();
         let key = bearer(req);
+        let session = super::console::cookie::SessionProof::of(req);
         Box::pin(async move {
-            let (Some(ctx), Some(cache), Some(key)) = (ctx, cache, key) else { return Err(ApiError::Unauthenticated) };
-            let caller = authenticate(ctx, cache, key).await?;
-            tracing::Span::current().record("key_prefix", caller.key_prefix.as_str());
+            let (Some(ctx), Some(cache)) = (ctx, cache) else { return Err(ApiError::Unauthenticated) };
+            let caller = match (key, session) {
+                (Some(key), _) => authenticate(ctx, cache, key).await?,
+                (None, Some(session)) => session.caller(&ctx).await?,
+                (None, None) => return Err(ApiError::Unauthenticated),
+            };
+            tracing::Span::current().record("key_prefix", caller.reviewer().as_str());
             Ok(caller)
         })
     }

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, candidate, health, hr, problem, tokens};
+use super::{admin, audit, candidate, health, hr, problem, review, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,19 +17,28 @@ use super::{audit, candidate, health, hr, problem, tokens};
         candidate::session::session, candidate::session::consent, candidate::device::device, candidate::session::document,
         candidate::challenge::issue, candidate::preview::preview, candidate::session::selfie, candidate::session::submit,
         tokens::jwks, tokens::discovery, tokens::offer_gate, tokens::introspect, tokens::revoke,
-        audit::events, audit::tree_head, audit::trail, audit::consistency, audit::export, audit::audit_keys,
+        audit::events, audit::tree_head, audit::trail, audit::consistency, audit::export, audit::audit_keys, super::audit_pack::evidence_pack,
+        admin::list_keys, admin::create_key, admin::revoke_key, admin::rotate_webhook_secret, admin::erase,
+        review::queue::queue, review::claim::claim, review::claim::release, review::decide::review, review::decide::history,
+        review::evidence::claims, review::evidence::document_photo, review::evidence::frame_list, review::evidence::frame,
     ),
     components(schemas(problem::Problem, hr::verifications::CreateVerification, hr::verifications::Created,
         hr::verifications::Page, candidate::session::SessionView, candidate::session::StepDone, candidate::challenge::ChallengeView, candidate::readable::Readability, candidate::preview::Guidance,
         crate::domain::challenge::Action, crate::pipeline::liveness::injection::CaptureReport,
         candidate::session::ConsentRequest, tokens::OfferGateRequest, tokens::OfferGateAnswer,
         tokens::RevokeRequest, crate::tokens::verify::Rejection, audit::EventView, audit::HeadView, audit::EventPage,
-        audit::Trail, hr::views::RiskSchema, hr::views::SignalSchema)),
+        audit::Trail, hr::views::RiskSchema, hr::views::SignalSchema,
+        review::claim::Claimed, review::decide::ReviewRequest, review::decide::ReviewDone, review::decide::ReviewView,
+        review::decide::ClaimView, review::decide::ReviewHistory, review::queue::Queue, review::queue::QueueItem,
+        review::queue::PendingView, review::evidence::KeyFrame, review::evidence::KeyFrames, crate::domain::review::ReviewDecision,
+        admin::KeyList, admin::CreateKey, admin::CreatedKey, admin::RotatedSecret, admin::ErasureRequest, admin::Erased, crate::storage::ApiKeyInfo)),
     modifiers(&Security),
     tags((name = "hr", description = "For HR systems, with an API key"),
          (name = "candidate", description = "For the candidate, with the link's token"),
          (name = "tokens", description = "Verification tokens: JWKS, offer gate, introspection, revocation"),
          (name = "audit", description = "The tamper-evident audit log, for auditors"),
+         (name = "admin", description = "An organisation's API keys and webhook secret, for its admins"),
+         (name = "review", description = "Human review: the queue, claims and decisions, for reviewers"),
          (name = "operations", description = "Health, readiness and metrics"))
 )]
 pub struct ApiDoc;

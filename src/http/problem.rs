@@ -56,6 +56,26 @@ pub enum ApiError {
     IdempotencyConflict,
     #[error("too many requests")]
     RateLimited { retry_after_seconds: u64 },
+    #[error("another reviewer holds this case")]
+    ClaimedByAnother,
+    #[error("claim the case before deciding it")]
+    ClaimRequired,
+    #[error("this case is not waiting for a reviewer")]
+    NotReviewable { status: &'static str },
+    #[error("a second reviewer must confirm this decision")]
+    SecondReviewerRequired,
+    #[error("the case changed meanwhile")]
+    CaseChanged,
+    #[error("the evidence of this case's stages is not available")]
+    EvidenceUnavailable,
+    #[error("the CSRF token is missing or wrong")]
+    Csrf,
+    #[error("e-mail, password or authenticator code is wrong")]
+    SignInFailed,
+    #[error("the account is locked after repeated failures")]
+    AccountLocked { retry_after_seconds: u64 },
+    #[error("the set-up link is invalid, used or expired")]
+    SetupLink,
     #[error("internal error")]
     Internal(String),
 }
@@ -77,6 +97,16 @@ impl ApiError {
             Self::IdempotencyConflict => "idempotency_conflict".into(),
             Self::AlreadyRevoked => "already_revoked".into(),
             Self::RateLimited { .. } => "rate_limited".into(),
+            Self::ClaimedByAnother => "claimed_by_another".into(),
+            Self::ClaimRequired => "claim_required".into(),
+            Self::NotReviewable { .. } => "not_reviewable".into(),
+            Self::SecondReviewerRequired => "second_reviewer_required".into(),
+            Self::CaseChanged => "case_changed".into(),
+            Self::EvidenceUnavailable => "evidence_unavailable".into(),
+            Self::Csrf => "csrf_token_invalid".into(),
+            Self::SignInFailed => "sign_in_failed".into(),
+            Self::AccountLocked { .. } => "account_locked".into(),
+            Self::SetupLink => "setup_link_invalid".into(),
             Self::Internal(_) => "internal".into(),
         }
     }
@@ -91,10 +121,14 @@ impl ApiError {
     fn detail(&self) -> Option<String> {
         match self {
             Self::MalformedBody(d) => Some(d.clone()),
-            Self::OutOfOrder { status } => Some(format!("the verification is {status}")),
+            Self::OutOfOrder { status } | Self::NotReviewable { status } => {
+                Some(format!("the verification is {status}"))
+            }
             Self::InvalidQuery(d) => Some((*d).to_owned()),
             Self::TooLarge { limit } => Some(format!("at most {limit} bytes")),
-            Self::RateLimited { retry_after_seconds } => Some(format!("try again in {retry_after_seconds} s")),
+            Self::RateLimited { retry_after_seconds } | Self::AccountLocked { retry_after_seconds } => {
+                Some(format!("try again in {retry_after_seconds} s"))
+            }
             Self::BadMedia { message, .. } => Some(message.clone()),
             Self::Challenge { message, .. } => Some((*message).to_owned()),
             _ => None,
@@ -105,15 +139,25 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated | Self::CandidateToken => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Unauthenticated | Self::CandidateToken | Self::SignInFailed | Self::SetupLink => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::OutOfOrder { .. } | Self::IdempotencyConflict | Self::AlreadyRevoked => StatusCode::CONFLICT,
+            Self::OutOfOrder { .. }
+            | Self::IdempotencyConflict
+            | Self::AlreadyRevoked
+            | Self::ClaimedByAnother
+            | Self::ClaimRequired
+            | Self::NotReviewable { .. }
+            | Self::SecondReviewerRequired
+            | Self::CaseChanged
+            | Self::EvidenceUnavailable => StatusCode::CONFLICT,
             Self::MalformedBody(_) | Self::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidField(_) | Self::BadMedia { .. } | Self::Challenge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -125,7 +169,7 @@ impl ResponseError for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }
-        if let Self::RateLimited { retry_after_seconds } = self {
+        if let Self::RateLimited { retry_after_seconds } | Self::AccountLocked { retry_after_seconds } = self {
             response.insert_header(("Retry-After", retry_after_seconds.to_string()));
         }
         response.content_type("application/problem+json").json(Problem {
@@ -139,6 +183,48 @@ impl ResponseError for ApiError {
                 _ => None,
             },
         })
+    }
+}
+
+impl From<crate::review::ReviewError> for ApiError {
+    fn from(e: crate::review::ReviewError) -> Self {
+        use crate::review::ReviewError as E;
+        match e {
+            E::NotFound => Self::NotFound,
+            E::NotReviewable(status) => Self::NotReviewable { status: status.as_str() },
+            E::ClaimedByAnother => Self::ClaimedByAnother,
+            E::ClaimRequired => Self::ClaimRequired,
+            E::SecondReviewerRequired => Self::SecondReviewerRequired,
+            E::CaseChanged => Self::CaseChanged,
+            E::EvidenceUnavailable => Self::EvidenceUnavailable,
+            E::Storage(e) => Self::internal(&e),
+            E::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                Self::Internal(e)
+            }
+        }
+    }
+}
+
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(e: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError as E;
+        let field = |field: &str, rule: &'static str| Self::InvalidField(ClaimError { field: field.into(), rule });
+        match e {
+            E::BadEmail => field("email", "email_address"),
+            E::BadRole => field("role", "reviewer_auditor_or_admin"),
+            E::Taken | E::NoOrganisation => Self::IdempotencyConflict,
+            E::SetupToken => Self::SetupLink,
+            E::Password => field("password", "12_to_256_characters"),
+            E::Code => field("code", "authenticator_code_wrong"),
+            E::SignInFailed => Self::SignInFailed,
+            E::Locked { retry_after_seconds } => Self::AccountLocked { retry_after_seconds },
+            E::Storage(e) => Self::internal(&e),
+            E::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                Self::Internal(e)
+            }
+        }
     }
 }
 

@@ -237,7 +237,7 @@ pub async fn revoke(
     );
     if !ctx
         .store
-        .revoke_token(&token.jti, reason, &caller.key_prefix, &event, now)
+        .revoke_token(&token.jti, reason, &caller.reviewer(), &event, now)
         .await
         .map_err(|e| ApiError::internal(&e))?
     {

@@ -78,6 +78,10 @@ pub struct SelfieSummary {
     pub frames_used: usize,
     pub similarity_min: f32,
     pub similarity_median: f32,
+    /// When, in the selfie, its face was seen best (highest detector score): a reviewer's
+    /// key frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_frame_ms: Option<f64>,
 }
 
 /// Milliseconds per stage; `decode` of a video is the decoder thread's busy time, which
@@ -161,6 +165,11 @@ pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) 
             frames_used: verdict.scores,
             similarity_min: verdict.similarity_min,
             similarity_median: verdict.similarity,
+            best_frame_ms: frames
+                .iter()
+                .filter_map(|f| f.primary.as_ref().map(|p| (f.timestamp_ms, p.detection.score)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(at, _)| at),
         },
         reasons: verdict.reasons,
         timings_ms: timings(&times, started.elapsed().as_secs_f64() * 1e3),

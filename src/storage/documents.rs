@@ -23,12 +23,16 @@ impl std::fmt::Debug for NewDocument {
 }
 
 impl Store {
+    /// Records the document of a decided verification (replacing the one of an earlier run:
+    /// a retake is processed again).
     pub(crate) async fn insert_document(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         doc: &NewDocument,
         now: Timestamp,
     ) -> Result<(), StorageError> {
+        let q = self.sql("DELETE FROM document_numbers WHERE verification_id = ?");
+        sqlx::query(&q).bind(&doc.verification_id).execute(&mut **tx).await?;
         let q = self.sql(
             "INSERT INTO document_numbers (verification_id, org_id, external_id, number_hash, sealed_number, created_at) \
              VALUES (?, ?, ?, ?, ?, ?)",

@@ -50,6 +50,9 @@ pub struct Outcome<'a> {
     pub document: Option<&'a super::NewDocument>,
     /// The pipeline's risk (score, JSON), replacing the one from creation.
     pub risk: Option<(u8, &'a str)>,
+    /// What the stages established (JSON), kept when not approved: a reviewer's approval
+    /// issues it.
+    pub evidence: Option<&'a str>,
 }
 
 /// Status-change webhooks are queued in the same transaction as the change (an outbox in
@@ -285,7 +288,7 @@ impl Store {
     ) -> Result<(), StorageError> {
         let q = self.sql(
             "UPDATE verifications SET status = ?, decision = ?, reasons = ?, results = ?, updated_at = ?, \
-             risk_score = COALESCE(?, risk_score), risk = COALESCE(?, risk) \
+             risk_score = COALESCE(?, risk_score), risk = COALESCE(?, risk), evidence = ? \
              WHERE id = ? AND status IN ('submitted', 'processing')",
         );
         let done = sqlx::query(&q)
@@ -296,6 +299,7 @@ impl Store {
             .bind(now.millis())
             .bind(outcome.risk.map(|(score, _)| i64::from(score)))
             .bind(outcome.risk.map(|(_, json)| json.to_owned()))
+            .bind(outcome.evidence.map(str::to_owned))
             .bind(verification)
             .execute(&mut **tx)
             .await?;
@@ -338,6 +342,7 @@ impl Store {
                 token: None,
                 document: None,
                 risk: None,
+                evidence: None,
             },
             now,
         )

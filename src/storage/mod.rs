@@ -15,7 +15,10 @@ mod liveness;
 mod media;
 mod network;
 pub mod objects;
+mod retention;
+mod reviews;
 mod tokens;
+mod users;
 mod verifications;
 mod webhooks;
 
@@ -26,7 +29,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use api_keys::ApiKeyRecord;
+pub use api_keys::{ApiKeyInfo, ApiKeyRecord, NewApiKeyRow};
 pub use audit::{AuditRow, EventFilter, HeadRow};
 pub use claim_hashes::{ClaimHash, ClaimHashes};
 pub use documents::{DocumentUse, NewDocument};
@@ -36,7 +39,12 @@ pub use keys::{KeyPurpose, KeyRecord, KeyState};
 pub use liveness::ChallengeRecord;
 pub use media::MediaRecord;
 pub use network::{IdentityLink, Linked};
+pub use retention::{Deleted, DueCase};
+pub use reviews::{
+    ClaimOutcome, ClaimRecord, FinalChange, NewLink, QueueFilter, ReviewRecord, ReviewWrite, ReviewWritten,
+};
 pub use tokens::{NewToken, TokenRecord};
+pub use users::{SessionRecord, UserRecord};
 pub use verifications::{ClaimsError, ListFilter, NewVerification, StepChange, VerificationRecord};
 pub use webhooks::WebhookAttempt;
 
@@ -93,7 +101,7 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").await?;
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").await?;
                     }
                     Ok(())
                 })

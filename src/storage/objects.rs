@@ -60,9 +60,20 @@ impl MediaStore {
         Ok(self.sealer.open(&sealed, context)?)
     }
 
+    /// Deletes an object; one that is already gone is no error.
     pub async fn delete(&self, key: &str) -> Result<(), MediaStoreError> {
-        self.store.delete(&ObjectPath::from(key)).await?;
-        Ok(())
+        match self.store.delete(&ObjectPath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every object key under `prefix` (a verification's objects are under `<id>/`).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, MediaStoreError> {
+        use futures_util::TryStreamExt as _;
+        let prefix = ObjectPath::from(prefix);
+        let metas: Vec<object_store::ObjectMeta> = self.store.list(Some(&prefix)).try_collect().await?;
+        Ok(metas.into_iter().map(|m| m.location.to_string()).collect())
     }
 }
 

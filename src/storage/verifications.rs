@@ -11,7 +11,7 @@ use crate::domain::claims::RawClaims;
 use crate::domain::time::Timestamp;
 use crate::domain::verification::Status;
 
-const COLUMNS: &str = "id, org_id, external_id, status, claims, callback_url, idempotency_key, request_digest, \
+pub(super) const COLUMNS: &str = "id, org_id, external_id, status, claims, callback_url, idempotency_key, request_digest, \
                        token_expires_at, consent_version, consent_at, decision, reasons, results, created_at, updated_at, sealed_link, \
                        risk_score, risk";
 
@@ -103,7 +103,7 @@ pub struct ListFilter {
     pub limit: u32,
 }
 
-fn record(row: &AnyRow) -> Result<VerificationRecord, StorageError> {
+pub(super) fn record(row: &AnyRow) -> Result<VerificationRecord, StorageError> {
     let status: String = row.try_get(3)?;
     Ok(VerificationRecord {
         id: row.try_get(0)?,

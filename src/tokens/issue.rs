@@ -2,6 +2,7 @@
 //! key, with the record (token sealed) and the audit event to store with the decision.
 
 use jsonwebtoken::{EncodingKey, Header};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::claims::{
@@ -48,17 +49,28 @@ pub fn score_band(similarity: f32, threshold: f32) -> &'static str {
     }
 }
 
-/// What the document stage established, for the token's evidence.
-pub struct DocumentEvidence<'a> {
-    pub check: &'a DocumentCheck,
-    pub number_hash: &'a str,
+/// What the stages established, as a token states it: kept with a case that was not
+/// approved automatically, so that a reviewer's approval issues the same evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageEvidence {
+    /// What each stage established (`pipeline::StageResults::evidence`).
+    pub checks: Vec<CheckDetail>,
+    /// What was read from the document (`document_details`).
+    pub document: Option<DocumentDetails>,
+}
+
+/// The token's document details of what the document stage read.
+pub fn document_details(check: &DocumentCheck, number_hash: &str) -> DocumentDetails {
+    DocumentDetails {
+        kind: document_type(check).into(),
+        issuer_country: check.issuing_state.clone().unwrap_or_default(),
+        document_number_hash: number_hash.to_owned(),
+    }
 }
 
 pub struct IssueInput<'a> {
     pub verification: &'a VerificationRecord,
-    /// What each stage established (`pipeline::StageResults::evidence`).
-    pub checks: Vec<CheckDetail>,
-    pub document: Option<DocumentEvidence<'a>>,
+    pub evidence: StageEvidence,
     pub issuer: &'a str,
     pub ttl_days: u64,
     pub now: Timestamp,
@@ -102,12 +114,8 @@ pub fn issue(input: &IssueInput<'_>, signer: &Signer, sealer: &Sealer) -> Result
                 verification_process: v.id.clone(),
                 evidence: vec![Evidence {
                     kind: "document".into(),
-                    document_details: input.document.as_ref().map(|d| DocumentDetails {
-                        kind: document_type(d.check).into(),
-                        issuer_country: d.check.issuing_state.clone().unwrap_or_default(),
-                        document_number_hash: d.number_hash.to_owned(),
-                    }),
-                    check_details: input.checks.clone(),
+                    document_details: input.evidence.document.clone(),
+                    check_details: input.evidence.checks.clone(),
                 }],
             },
             claims: IdentityClaims {

@@ -20,9 +20,10 @@ use crate::pipeline::decision::DecisionPolicy;
 use crate::pipeline::stage::EvidenceContext;
 use crate::storage::{ClaimedJob, JobKind, Outcome};
 use crate::storage::{KeyPurpose, NewDocument, NewToken};
-use crate::tokens::issue::{DocumentEvidence, IssueInput, issue};
+use crate::tokens::issue::{IssueInput, StageEvidence, document_details, issue};
 
-/// Runs `count` pipeline workers, (when `count` > 0) one webhook sender, the audit
+/// Runs `count` pipeline workers, (when `count` > 0) one webhook sender and the retention
+/// purge, the audit
 /// tree-head signer, the sanctions-list refresher and the 1:N index sync until `stop` turns true.
 pub async fn run(ctx: Context, count: usize, stop: watch::Receiver<bool>) {
     let mut tasks: Vec<_> = (0..count)
@@ -36,6 +37,7 @@ pub async fn run(ctx: Context, count: usize, stop: watch::Receiver<bool>) {
     tasks.push(tokio::spawn(face_sync_loop(ctx.clone(), stop.clone())));
     if count > 0 {
         tasks.push(tokio::spawn(webhook_loop(ctx.clone(), format!("{}-webhooks", uuid::Uuid::new_v4()), stop.clone())));
+        tasks.push(tokio::spawn(crate::retention::purge_loop(ctx.clone(), stop.clone())));
     }
     for task in tasks {
         let _ = task.await;
@@ -182,6 +184,7 @@ async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), St
                 token: done.token.as_ref(),
                 document: done.document.as_ref(),
                 risk: risk.as_ref().map(|(score, json)| (*score, json.as_str())),
+                evidence: done.evidence.as_deref(),
             };
             if !ctx.store.finish_job(&job.id, worker, &job.verification_id, &outcome, None, now).await? {
                 tracing::warn!("lease lost before completion: result discarded");
@@ -205,6 +208,7 @@ async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), St
                 token: None,
                 document: None,
                 risk: None,
+                evidence: None,
             };
             ctx.store.finish_job(&job.id, worker, &job.verification_id, &outcome, Some(&e), now).await?;
         }
@@ -227,6 +231,29 @@ struct Concluded {
     events: Vec<NewEvent>,
     token: Option<NewToken>,
     document: Option<NewDocument>,
+    /// What the stages established, JSON, kept for a reviewer's approval (not approved now).
+    evidence: Option<String>,
+}
+
+/// Signs a token for an approved verification with the active token key: by the worker
+/// for an automatic approval, by a reviewer's decision otherwise.
+pub async fn issue_token(
+    ctx: &Context,
+    record: &crate::storage::VerificationRecord,
+    evidence: StageEvidence,
+    actor: Actor,
+) -> Result<crate::tokens::issue::Issued, String> {
+    let signer = ctx.keys.signer(KeyPurpose::Token).await.map_err(|e| crate::telemetry::error_chain(&e))?;
+    let issuer = ctx.settings.issuer();
+    let input = IssueInput {
+        verification: record,
+        evidence,
+        issuer: &issuer,
+        ttl_days: ctx.settings.tokens.ttl_days,
+        now: ctx.clock.now(),
+        actor,
+    };
+    issue(&input, &signer, &ctx.sealer).map_err(|e| crate::telemetry::error_chain(&e))
 }
 
 fn policy(ctx: &Context) -> DecisionPolicy {
@@ -253,30 +280,23 @@ async fn conclude(ctx: &Context, verification: &str, mut results: pipeline::Stag
             "reasons": decision.reasons, "results_sha256": hex::encode(Sha256::digest(json.as_bytes())),
         }),
     ));
-    let mut token = None;
-    if decision.decision == Decision::Approve {
-        let signer = ctx.keys.signer(KeyPurpose::Token).await.map_err(|e| crate::telemetry::error_chain(&e))?;
-        let issuer = ctx.settings.issuer();
-        let evidence = match (&results.document, &document) {
-            (pipeline::StageOutcome::Done(check), Some(doc)) => {
-                Some(DocumentEvidence { check, number_hash: &doc.number_hash })
-            }
+    let evidence = StageEvidence {
+        checks: results.evidence(EvidenceContext { match_threshold: threshold }),
+        document: match (&results.document, &document) {
+            (pipeline::StageOutcome::Done(check), Some(doc)) => Some(document_details(check, &doc.number_hash)),
             _ => None,
-        };
-        let input = IssueInput {
-            verification: &record,
-            checks: results.evidence(EvidenceContext { match_threshold: threshold }),
-            document: evidence,
-            issuer: &issuer,
-            ttl_days: ctx.settings.tokens.ttl_days,
-            now: ctx.clock.now(),
-            actor: WORKER,
-        };
-        let issued = issue(&input, &signer, &ctx.sealer).map_err(|e| crate::telemetry::error_chain(&e))?;
+        },
+    };
+    let mut token = None;
+    let mut kept_evidence = None;
+    if decision.decision == Decision::Approve {
+        let issued = issue_token(ctx, &record, evidence, WORKER).await?;
         events.push(issued.event);
         token = Some(issued.record);
+    } else {
+        kept_evidence = Some(serde_json::to_string(&evidence).map_err(|e| e.to_string())?);
     }
-    Ok(Concluded { results, json, events, token, document })
+    Ok(Concluded { results, json, events, token, document, evidence: kept_evidence })
 }
 
 fn record_metrics(ctx: &Context, results: &pipeline::StageResults) {

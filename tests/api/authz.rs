@@ -34,6 +34,13 @@ async fn call(app: &TestApp, e: &Endpoint, caller: &str, id: &str) -> u16 {
             req.json(&serde_json::json!({"consent_version": "2026-12", "accepted": true}))
         }
         (Method::POST, "/v1/candidate/device") => req.json(&serde_json::json!({"timezone": "Europe/Prague"})),
+        (Method::POST, "/v1/admin/api-keys") => req.json(&serde_json::json!({"role": "hr"})),
+        (Method::POST, "/v1/verifications/{id}/erasure") => {
+            req.json(&serde_json::json!({"reason": "created_in_error"}))
+        }
+        (Method::POST, "/v1/verifications/{id}/review") => {
+            req.json(&serde_json::json!({"decision": "reject", "reason": "other_fraud", "note": "matrix"}))
+        }
         (Method::PUT, _) => req.body(vec![0u8; 16]),
         _ => req,
     };
@@ -61,6 +68,75 @@ async fn every_endpoint_against_every_caller() {
         },
         Endpoint { method: Method::PUT, path: "/v1/candidate/selfie", expect: [401, 401, 401, 401, 401, 401, 409] },
         Endpoint { method: Method::POST, path: "/v1/candidate/submit", expect: [401, 401, 401, 401, 401, 401, 409] },
+        // Review: reviewers and admins decide, auditors read; a fresh case is not in review.
+        Endpoint { method: Method::GET, path: "/v1/review-queue", expect: [401, 403, 200, 200, 200, 403, 401] },
+        Endpoint {
+            method: Method::POST,
+            path: "/v1/verifications/{id}/claim",
+            expect: [401, 403, 409, 403, 409, 403, 401],
+        },
+        Endpoint {
+            method: Method::DELETE,
+            path: "/v1/verifications/{id}/claim",
+            expect: [401, 403, 409, 403, 409, 403, 401],
+        },
+        Endpoint {
+            method: Method::POST,
+            path: "/v1/verifications/{id}/review",
+            expect: [401, 403, 409, 403, 409, 403, 401],
+        },
+        Endpoint {
+            method: Method::GET,
+            path: "/v1/verifications/{id}/reviews",
+            expect: [401, 403, 200, 200, 200, 403, 401],
+        },
+        // A case's evidence: only the reviewer holding its claim (none is held here).
+        Endpoint {
+            method: Method::GET,
+            path: "/v1/verifications/{id}/claims",
+            expect: [401, 403, 409, 403, 409, 403, 401],
+        },
+        Endpoint {
+            method: Method::GET,
+            path: "/v1/verifications/{id}/media/document_front",
+            expect: [401, 403, 409, 403, 409, 403, 401],
+        },
+        Endpoint {
+            method: Method::GET,
+            path: "/v1/verifications/{id}/frames",
+            expect: [401, 403, 409, 403, 409, 403, 401],
+        },
+        Endpoint {
+            method: Method::GET,
+            path: "/v1/verifications/{id}/frames/0",
+            expect: [401, 403, 409, 403, 409, 403, 401],
+        },
+        Endpoint {
+            method: Method::GET,
+            path: "/v1/audit/evidence?verification={id}",
+            expect: [401, 403, 403, 200, 200, 403, 401],
+        },
+        // The console's pages are public; its account endpoints need a session (not a key).
+        Endpoint { method: Method::GET, path: "/console", expect: [200; 7] },
+        Endpoint { method: Method::GET, path: "/console/api/me", expect: [401; 7] },
+        // Admin: only an organisation's admins.
+        Endpoint { method: Method::GET, path: "/v1/admin/api-keys", expect: [401, 403, 403, 403, 200, 403, 401] },
+        Endpoint { method: Method::POST, path: "/v1/admin/api-keys", expect: [401, 403, 403, 403, 201, 403, 401] },
+        Endpoint {
+            method: Method::DELETE,
+            path: "/v1/admin/api-keys/idg_00000000",
+            expect: [401, 403, 403, 403, 404, 403, 401],
+        },
+        Endpoint {
+            method: Method::POST,
+            path: "/v1/admin/webhook-secret",
+            expect: [401, 403, 403, 403, 200, 403, 401],
+        },
+        Endpoint {
+            method: Method::POST,
+            path: "/v1/verifications/{id}/erasure",
+            expect: [401, 403, 403, 403, 200, 403, 401],
+        },
         Endpoint { method: Method::GET, path: "/healthz", expect: [200; 7] },
         Endpoint { method: Method::GET, path: "/readyz", expect: [200; 7] },
         Endpoint { method: Method::GET, path: "/metrics", expect: [200; 7] },

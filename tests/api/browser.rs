@@ -19,7 +19,7 @@ use std::process::Command;
 use crate::helpers::{Db, ffmpeg, shared_data, spawn_app_with};
 use crate::liveness::carphone_case;
 
-fn browser_tools() -> Option<PathBuf> {
+pub(crate) fn browser_tools() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let ready = Path::new("/usr/bin/chromium").exists() && dir.join("node_modules/playwright-core").exists();
     if ready {

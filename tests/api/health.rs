@@ -57,6 +57,10 @@ async fn openapi_documents_every_endpoint_and_its_errors() {
         "/v1/candidate/document/{side}",
         "/v1/candidate/selfie",
         "/v1/candidate/submit",
+        "/v1/review-queue",
+        "/v1/verifications/{id}/claim",
+        "/v1/verifications/{id}/review",
+        "/v1/verifications/{id}/reviews",
     ] {
         let item = paths.get(path).unwrap_or_else(|| panic!("{path} undocumented"));
         for (method, op) in item.as_object().unwrap() {
@@ -67,6 +71,11 @@ async fn openapi_documents_every_endpoint_and_its_errors() {
     assert!(spec["components"]["schemas"]["Problem"].is_object());
     let device = &spec["components"]["schemas"]["DeviceReport"];
     assert!(device["properties"]["webgl"].is_object() && device["properties"]["timezone"].is_object(), "{device}");
+    // The reviewers' reason codes are listed.
+    let review = spec["components"]["schemas"]["ReviewRequest"].to_string();
+    for code in idgate::domain::review::ReviewDecision::ALL.iter().flat_map(|d| d.reasons()) {
+        assert!(review.contains(code), "reason code {code} is not in the OpenAPI");
+    }
     let docs = app.http.get(app.url("/docs")).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("/openapi.json"));

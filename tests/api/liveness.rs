@@ -15,7 +15,7 @@ use crate::fixtures::id_card;
 use crate::helpers::{Db, TestApp, ffmpeg, idgate, shared_data, spawn_app_with};
 use crate::print_attack::print_attack;
 
-const CARPHONE_DOES: &str = "turn_right,blink,turn_left";
+pub(crate) const CARPHONE_DOES: &str = "turn_right,blink,turn_left";
 
 /// The card around a Carphone frame (the clip's person), and the clip itself.
 pub fn carphone_case(dir: &Path) -> Option<(Vec<u8>, Vec<u8>)> {
@@ -39,7 +39,11 @@ async fn up_to_selfie(app: &TestApp, external_id: &str, document: &[u8]) -> (Str
 }
 
 /// As `up_to_selfie`, for a verification created with `claims`.
-async fn up_to_selfie_with(app: &TestApp, claims: &serde_json::Value, document: &[u8]) -> (String, String, String) {
+pub(crate) async fn up_to_selfie_with(
+    app: &TestApp,
+    claims: &serde_json::Value,
+    document: &[u8],
+) -> (String, String, String) {
     let (id, token) = app.created_with(claims).await;
     let (_, body) = app.consent(&token).await;
     let token = body["token"].as_str().unwrap().to_owned();
@@ -67,7 +71,7 @@ async fn send_selfie(app: &TestApp, token: &str, challenge: &str, selfie: &[u8])
     (resp.status().as_u16(), resp.json().await.unwrap_or_default())
 }
 
-async fn finish(app: &TestApp, id: &str, token: &str, challenge: &str, selfie: &[u8]) -> serde_json::Value {
+pub(crate) async fn finish(app: &TestApp, id: &str, token: &str, challenge: &str, selfie: &[u8]) -> serde_json::Value {
     let (status, body) = send_selfie(app, token, challenge, selfie).await;
     assert_eq!(status, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_owned();

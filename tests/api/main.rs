@@ -18,17 +18,20 @@ macro_rules! on_both_engines {
     )*};
 }
 
+mod admin;
 mod audit_log;
 mod authz;
 mod bad_input;
 mod bad_media;
 mod browser;
 mod compare_cli;
+mod console;
 mod document_checks;
 mod document_cli;
 mod document_stage;
 mod documents;
 mod engine;
+mod evidence_pack;
 mod face_search;
 mod fixtures;
 mod frame_drops;
@@ -41,6 +44,8 @@ mod network;
 mod print_attack;
 mod processes;
 mod real_faces;
+mod retention;
+mod review;
 mod risk;
 mod service_flow;
 mod tokens;

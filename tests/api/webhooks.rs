@@ -9,15 +9,15 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use crate::helpers::{Db, WEBHOOK_SECRET, claims_json, spawn_app_with};
 
 #[derive(Debug, Clone)]
-struct Delivery {
-    id: String,
-    signature_valid: bool,
-    body: serde_json::Value,
+pub struct Delivery {
+    pub id: String,
+    pub signature_valid: bool,
+    pub body: serde_json::Value,
 }
 
 #[derive(Default)]
-struct Receiver {
-    deliveries: Mutex<Vec<Delivery>>,
+pub struct Receiver {
+    pub deliveries: Mutex<Vec<Delivery>>,
 }
 
 async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<Arc<Receiver>>) -> HttpResponse {
@@ -32,7 +32,8 @@ async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<Arc<Receiv
     if deliveries.len() == 1 { HttpResponse::ServiceUnavailable().finish() } else { HttpResponse::NoContent().finish() }
 }
 
-async fn start_receiver() -> (String, Arc<Receiver>) {
+/// A local receiver on loopback (its first delivery is answered 503).
+pub async fn start_receiver() -> (String, Arc<Receiver>) {
     let state = Arc::new(Receiver::default());
     let data = web::Data::new(state.clone());
     let server = HttpServer::new(move || App::new().app_data(data.clone()).route("/hook", web::post().to(receive)))

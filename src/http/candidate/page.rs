@@ -9,14 +9,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
                    frame-ancestors 'none'";
 
 fn page(content_type: &str, body: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header(("Content-Security-Policy", CSP))
-        .insert_header(("Referrer-Policy", "no-referrer"))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Permissions-Policy", "camera=(self), microphone=(), geolocation=()"))
-        .body(body)
+    crate::http::static_page::page(content_type, CSP, "camera=(self), microphone=(), geolocation=()", body)
 }
 
 #[get("/c/assets/{file}")]

@@ -141,6 +141,7 @@ async fn upload(
         Kind::MediaUploaded,
         serde_json::json!({ "kind": kind, "sha256": record.sha256, "size": record.size, "format": record.format }),
     );
+    let replaced = ctx.store.media_of(&v.id).await.map_err(|e| ApiError::internal(&e))?;
     let stored = ctx.store.record_upload(step, &record, &event, now).await;
     if !matches!(stored, Ok(true)) {
         // Refused or failed: the object must not outlive the attempt.
@@ -148,6 +149,13 @@ async fn upload(
     }
     if !stored.map_err(|e| ApiError::internal(&e))? {
         return Err(ApiError::CandidateToken);
+    }
+    // A retaken photo replaces the earlier one, whose object is no longer referenced (the
+    // retention purge removes any that a failure here leaves behind).
+    for old in replaced.iter().filter(|m| m.kind == kind && m.object_key != record.object_key) {
+        if let Err(e) = ctx.media.delete(&old.object_key).await {
+            tracing::warn!(error = %e, "deleting a replaced upload failed");
+        }
     }
     tracing::info!(verification = %v.id, kind, size = record.size, "upload stored");
     Ok(step_done(to, next.token, Some(record.sha256)))

@@ -192,10 +192,16 @@ pub async fn get_one(
     let media = ctx.store.media_of(&id).await.map_err(|e| ApiError::internal(&e))?;
     let mut view = VerificationView::new(&v, media);
     if let Some(t) = ctx.store.token_of(&id).await.map_err(|e| ApiError::internal(&e))? {
-        let value =
-            ctx.sealer.open(&t.sealed_token, &format!("token:{}", t.jti)).map_err(|e| ApiError::internal(&e))?;
+        // An emptied copy: the personal data was purged (the token itself is the holder's).
+        let value = if t.sealed_token.is_empty() {
+            None
+        } else {
+            let value =
+                ctx.sealer.open(&t.sealed_token, &format!("token:{}", t.jti)).map_err(|e| ApiError::internal(&e))?;
+            Some(String::from_utf8(value).map_err(|e| ApiError::internal(&e))?)
+        };
         view.token = Some(TokenView {
-            value: String::from_utf8(value).map_err(|e| ApiError::internal(&e))?,
+            value,
             jti: t.jti,
             expires_at: t.expires_at,
             revoked: t.revoked_at.is_some(),

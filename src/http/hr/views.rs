@@ -43,8 +43,8 @@ pub struct VerificationView {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenView {
-    /// The signed JWT.
-    pub value: String,
+    /// The signed JWT; absent once the case's personal data was purged or erased.
+    pub value: Option<String>,
     pub jti: String,
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
