@@ -20,6 +20,7 @@ mod keys;
 mod lists;
 mod liveness;
 mod native_logs;
+mod risk;
 mod screen;
 mod serve;
 mod token;
@@ -62,6 +63,9 @@ enum Command {
     /// Manage console users (reviewers, auditors, admins).
     #[command(subcommand)]
     User(user::Command),
+    /// Learn from reviewers: propose risk weights from their outcomes.
+    #[command(subcommand)]
+    Risk(risk::Command),
     /// Compare the face on an ID document with the face in a selfie image or video.
     Compare(compare::Args),
     /// Measure genuine and impostor score distributions and print thresholds per FMR.
@@ -126,6 +130,7 @@ pub fn run() -> ExitCode {
         Command::Migrate => serve::migrate(settings),
         Command::Apikey(command) => apikey::run(settings, command),
         Command::User(command) => user::run(settings, command),
+        Command::Risk(command) => risk::run(settings, command),
         Command::Compare(args) => compare::run(settings, args),
         Command::Calibrate(args) => calibrate::run(settings, args),
         Command::Document(command) => document::run(settings, command),

@@ -344,6 +344,28 @@ impl Store {
             .collect()
     }
 
+    /// Reviewers' final approvals and rejections (the latest per case) with the risk the case
+    /// carried (JSON), of one organisation or of all: what `idgate risk fit` learns from.
+    pub async fn review_outcomes(&self, org: Option<&str>) -> Result<Vec<(String, Option<String>)>, StorageError> {
+        let mut sql = "SELECT r.verification_id, r.decision, v.risk FROM reviews r JOIN verifications v \
+                       ON v.id = r.verification_id WHERE r.state = 'final' AND r.decision IN ('approve', 'reject')"
+            .to_owned();
+        if org.is_some() {
+            sql.push_str(" AND r.org_id = ?");
+        }
+        sql.push_str(" ORDER BY r.verification_id, r.at, r.id");
+        let sql = self.sql(&sql).into_owned();
+        let mut query = sqlx::query(&sql);
+        if let Some(org) = org {
+            query = query.bind(org);
+        }
+        let mut latest = std::collections::BTreeMap::<String, (String, Option<String>)>::new();
+        for row in query.fetch_all(&self.pool).await? {
+            latest.insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
+        }
+        Ok(latest.into_values().collect())
+    }
+
     /// What the stages established for a case not approved automatically (JSON).
     pub async fn evidence_of(&self, verification: &str) -> Result<Option<String>, StorageError> {
         let q = self.sql("SELECT evidence FROM verifications WHERE id = ?");

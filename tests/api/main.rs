@@ -47,6 +47,7 @@ mod real_faces;
 mod retention;
 mod review;
 mod risk;
+mod risk_fit;
 mod service_flow;
 mod tokens;
 mod webhooks;

@@ -9,6 +9,7 @@
 pub mod education;
 pub mod email;
 pub mod face;
+pub mod fit;
 pub mod institutions;
 pub mod lists;
 pub mod network;
