@@ -96,6 +96,33 @@ pub struct EventQuery {
     pub after: Option<i64>,
     /// 1 to 1000 (default 100).
     pub limit: Option<u32>,
+    /// Who acted: a console user (`user:ID`) or an API key (`idg_XXXXXXXX` or `key:idg_…`).
+    pub actor: Option<String>,
+    /// Events with this decision: approve, review, reject or retake.
+    pub decision: Option<String>,
+}
+
+/// The entry fragments that `actor` and `decision` ask for.
+fn fragments(q: &EventQuery) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    if let Some(actor) = q.actor.as_deref() {
+        let clean = (1..=80).contains(&actor.len())
+            && actor.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'));
+        let fragment = match (clean, actor.strip_prefix("user:"), actor.strip_prefix("key:")) {
+            (true, Some(user), _) => format!("\"user\":\"{user}\""),
+            (true, None, Some(prefix)) => format!("\"key_prefix\":\"{prefix}\""),
+            (true, None, None) if actor.starts_with("idg_") => format!("\"key_prefix\":\"{actor}\""),
+            _ => return Err(ApiError::InvalidQuery("actor is user:ID, key:idg_XXXXXXXX or idg_XXXXXXXX")),
+        };
+        out.push(fragment);
+    }
+    if let Some(decision) = q.decision.as_deref() {
+        if !matches!(decision, "approve" | "review" | "reject" | "retake") {
+            return Err(ApiError::InvalidQuery("decision is approve, review, reject or retake"));
+        }
+        out.push(format!("\"decision\":\"{decision}\""));
+    }
+    Ok(out)
 }
 
 fn filter(caller: &Caller, q: &EventQuery, limit: u32) -> Result<EventFilter, ApiError> {
@@ -114,6 +141,7 @@ fn filter(caller: &Caller, q: &EventQuery, limit: u32) -> Result<EventFilter, Ap
         from: time(&q.from)?,
         to: time(&q.to)?,
         after: q.after,
+        entry_contains: fragments(q)?,
         limit,
     })
 }

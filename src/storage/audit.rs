@@ -40,6 +40,9 @@ pub struct EventFilter {
     pub to: Option<Timestamp>,
     /// Events with a larger sequence number.
     pub after: Option<i64>,
+    /// Events whose canonical entry contains each of these (exact) fragments, such as
+    /// `"user":"…"` or `"decision":"reject"`.
+    pub entry_contains: Vec<String>,
     pub limit: u32,
 }
 
@@ -130,6 +133,13 @@ impl Store {
         if f.after.is_some() {
             sql.push_str(" AND seq > ?");
         }
+        let find = match self.backend {
+            super::Backend::Sqlite => " AND instr(entry, ?) > 0",
+            super::Backend::Postgres => " AND strpos(entry, ?) > 0",
+        };
+        for _ in &f.entry_contains {
+            sql.push_str(find);
+        }
         sql.push_str(" ORDER BY seq LIMIT ?");
         let sql = self.sql(&sql).into_owned();
         let mut q = sqlx::query(&sql);
@@ -150,6 +160,9 @@ impl Store {
         }
         if let Some(v) = f.after {
             q = q.bind(v);
+        }
+        for fragment in &f.entry_contains {
+            q = q.bind(fragment.clone());
         }
         let rows = q.bind(i64::from(f.limit)).fetch_all(&self.pool).await?;
         rows.iter().map(event).collect()

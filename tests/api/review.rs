@@ -176,6 +176,17 @@ async fn reviewers_decide_cases_from_the_queue(db: Db) {
     let (_, rejected) = app.get(&app.keys["hr"], &second).await;
     assert_eq!(rejected["reasons"], serde_json::json!(["identity_reused"]), "{rejected}");
     assert!(rejected.get("token").is_none(), "{rejected}");
+    // Auditors find it by decision and by reviewer.
+    let prefix = other_reviewer.get(..12).unwrap();
+    let found =
+        app.get_json(&app.keys["auditor"], &format!("/v1/audit/events?decision=reject&actor=key:{prefix}")).await;
+    let kinds: Vec<&str> = found["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["review.recorded", "verification.decided"], "{found}");
+    let none = app.get_json(&app.keys["auditor"], &format!("/v1/audit/events?decision=approve&actor={prefix}")).await;
+    assert_eq!(none["events"].as_array().unwrap().len(), 0, "{none}");
+    let bad =
+        app.http.get(app.url("/v1/audit/events?actor=%25")).bearer_auth(&app.keys["auditor"]).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
     let history = app.get_json(&app.keys["auditor"], &format!("/v1/verifications/{second}/reviews")).await;
     let reviews = history["reviews"].as_array().unwrap();
     assert_eq!(reviews.len(), 2, "{history}");

@@ -231,6 +231,8 @@ async function openAudit(query = {}) {
   }
   if (query.verification) params.set('verification', query.verification);
   if (query.kind) params.set('kind', query.kind);
+  if (query.decision) params.set('decision', query.decision);
+  if (query.actor) params.set('actor', query.actor);
   if (query.from) params.set('from', `${query.from}T00:00:00Z`);
   if (query.to) params.set('to', `${query.to}T00:00:00Z`);
   let page;
