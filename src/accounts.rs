@@ -67,14 +67,27 @@ pub struct NewUserPlace<'a> {
     pub now: Timestamp,
 }
 
-/// A new user of `org` waiting for set-up; returns the set-up link (shown once).
+/// A new user: their id and one-time set-up link (shown once).
+#[derive(Clone)]
+pub struct NewUser {
+    pub id: String,
+    pub setup_link: String,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// A new user of `org` waiting for set-up.
 pub async fn create_user(
     place: &NewUserPlace<'_>,
     org: &str,
     role: &str,
     email: &str,
     by: Actor,
-) -> Result<String, AccountError> {
+) -> Result<NewUser, AccountError> {
     let email = normalise_email(email)?;
     let role: Role = role.parse().map_err(|()| AccountError::BadRole)?;
     if role == Role::Hr {
@@ -89,7 +102,7 @@ pub async fn create_user(
     let expires = now.plus(Duration::from_secs(SETUP_HOURS * 3600));
     let event = NewEvent::of_org(Kind::UserCreated, org, by, serde_json::json!({ "user": id, "role": role.as_str() }));
     match place.store.create_user(&id, org, &email, role.as_str(), &token.digest, expires, &event, now).await {
-        Ok(()) => Ok(format!("{}/console/#setup={}", place.public_url, token.token)),
+        Ok(()) => Ok(NewUser { setup_link: format!("{}/console/#setup={}", place.public_url, token.token), id }),
         Err(e) if e.is_unique_violation() => Err(AccountError::Taken),
         Err(e) => Err(e.into()),
     }

@@ -8,7 +8,9 @@ use actix_web::{App, HttpServer, web};
 
 use crate::config::Settings;
 use crate::context::Context;
-use crate::http::{admin, audit, audit_pack, auth, candidate, console, health, hr, openapi, problem, review, tokens};
+use crate::http::{
+    admin, admin_users, audit, audit_pack, auth, candidate, console, health, hr, openapi, problem, review, tokens,
+};
 
 pub struct Application {
     port: u16,
@@ -63,6 +65,9 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(admin::revoke_key)
             .service(admin::rotate_webhook_secret)
             .service(admin::erase)
+            .service(admin_users::list_users)
+            .service(admin_users::create)
+            .service(admin_users::disable)
             .service(review::queue::queue)
             .service(review::claim::claim)
             .service(review::claim::release)

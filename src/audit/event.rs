@@ -57,10 +57,12 @@ pub enum Kind {
     UserLocked,
     #[serde(rename = "case.evidence_viewed")]
     EvidenceViewed,
+    #[serde(rename = "user.disabled")]
+    UserDisabled,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 25] = [
         Self::VerificationCreated,
         Self::Consented,
         Self::MediaUploaded,
@@ -85,6 +87,7 @@ impl Kind {
         Self::UserSignedOut,
         Self::UserLocked,
         Self::EvidenceViewed,
+        Self::UserDisabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +116,7 @@ impl Kind {
             Self::UserSignedOut => "user.signed_out",
             Self::UserLocked => "user.locked",
             Self::EvidenceViewed => "case.evidence_viewed",
+            Self::UserDisabled => "user.disabled",
         }
     }
 

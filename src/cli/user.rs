@@ -40,6 +40,6 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
     })?;
     outln!("user: {} ({role}, {org})", email.trim().to_lowercase());
     outln!("set-up link (once, 72 hours):");
-    outln!("{link}");
+    outln!("{}", link.setup_link);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! HTTP surface (actix-web). Only this module and `startup` import actix.
 
 pub mod admin;
+pub mod admin_users;
 pub mod audit;
 pub mod audit_pack;
 pub mod auth;

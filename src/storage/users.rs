@@ -247,6 +247,40 @@ impl Store {
         Ok(())
     }
 
+    /// The organisation's users, oldest first.
+    pub async fn users_of(&self, org: &str) -> Result<Vec<(UserRecord, Timestamp)>, StorageError> {
+        let q = self
+            .sql(&format!(
+                "SELECT {USER_COLUMNS}, u.created_at FROM users u WHERE u.org_id = ? ORDER BY u.created_at, u.id"
+            ))
+            .into_owned();
+        let rows = sqlx::query(&q).bind(org).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((user(r)?, Timestamp::from_millis(r.try_get(11)?)))).collect()
+    }
+
+    /// Disables an organisation's user and ends their sessions, with the audit event; false
+    /// when there is no such enabled user.
+    pub async fn disable_user(
+        &self,
+        org: &str,
+        user_id: &str,
+        event: &NewEvent,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let q = self.sql("UPDATE users SET disabled_at = ? WHERE id = ? AND org_id = ? AND disabled_at IS NULL");
+        let done = sqlx::query(&q).bind(now.millis()).bind(user_id).bind(org).execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let q = self.sql("UPDATE user_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL");
+        sqlx::query(&q).bind(now.millis()).bind(user_id).execute(&mut *tx).await?;
+        self.append_audit(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Ends a session (sign-out).
     pub async fn revoke_session(&self, digest: &str, event: &NewEvent, now: Timestamp) -> Result<bool, StorageError> {
         let mut tx = self.pool.begin().await?;

@@ -35,6 +35,9 @@ async fn call(app: &TestApp, e: &Endpoint, caller: &str, id: &str) -> u16 {
         }
         (Method::POST, "/v1/candidate/device") => req.json(&serde_json::json!({"timezone": "Europe/Prague"})),
         (Method::POST, "/v1/admin/api-keys") => req.json(&serde_json::json!({"role": "hr"})),
+        (Method::POST, "/v1/admin/users") => {
+            req.json(&serde_json::json!({"email": "matrix@acme.example", "role": "auditor"}))
+        }
         (Method::POST, "/v1/verifications/{id}/erasure") => {
             req.json(&serde_json::json!({"reason": "created_in_error"}))
         }
@@ -131,6 +134,13 @@ async fn every_endpoint_against_every_caller() {
             method: Method::POST,
             path: "/v1/admin/webhook-secret",
             expect: [401, 403, 403, 403, 200, 403, 401],
+        },
+        Endpoint { method: Method::GET, path: "/v1/admin/users", expect: [401, 403, 403, 403, 200, 403, 401] },
+        Endpoint { method: Method::POST, path: "/v1/admin/users", expect: [401, 403, 403, 403, 201, 403, 401] },
+        Endpoint {
+            method: Method::DELETE,
+            path: "/v1/admin/users/00000000-0000-0000-0000-000000000000",
+            expect: [401, 403, 403, 403, 404, 403, 401],
         },
         Endpoint {
             method: Method::POST,

@@ -20,7 +20,7 @@ const OPERATOR: Actor = Actor::Operator { command: "test" };
 /// A user of `acme` with this role, and the token of their set-up link.
 async fn new_user(app: &TestApp, role: &str, email: &str) -> String {
     let place = NewUserPlace { store: &app.ctx.store, public_url: &app.base, now: app.ctx.clock.now() };
-    let link = create_user(&place, "acme", role, email, OPERATOR).await.unwrap();
+    let link = create_user(&place, "acme", role, email, OPERATOR).await.unwrap().setup_link;
     assert!(link.starts_with(&format!("{}/console/#setup=", app.base)), "{link}");
     link.rsplit('=').next().unwrap().to_owned()
 }
@@ -105,6 +105,7 @@ async fn reviewers_and_auditors_use_the_console_in_chromium() {
     let setup_link = format!("{}/console/#setup={setup}", app.base);
     let second = set_up(&app, &new_user(&app, "reviewer", "ben@acme.example").await, "second reviewer pw").await;
     let auditor = set_up(&app, &new_user(&app, "auditor", "ola@acme.example").await, "auditor password").await;
+    let admin = set_up(&app, &new_user(&app, "admin", "adm@acme.example").await, "admin password!").await;
     let b32 = |s: &[u8]| {
         let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         let bits: String = s.iter().map(|b| format!("{b:08b}")).collect();
@@ -135,6 +136,9 @@ async fn reviewers_and_auditors_use_the_console_in_chromium() {
             "auditor password",
             &b32(&auditor),
             shots.to_str().unwrap(),
+            "adm@acme.example",
+            "admin password!",
+            &b32(&admin),
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -205,6 +209,9 @@ async fn reviewers_and_auditors_use_the_console_in_chromium() {
     assert!(r["verified"].as_str().unwrap().starts_with("verified"), "{r}");
     let tampered = r["tampered"].as_str().unwrap();
     assert!(tampered.contains("does not verify") && tampered.contains("entry_altered"), "{r}");
+    assert!(r["new_key_notice"].as_str().unwrap().contains("shown once"), "{r}");
+    assert_eq!(r["keys_after_create"], 1, "{r}");
+    assert!(r["revoked_row"].as_str().unwrap().contains("revoked"), "{r}");
     assert_eq!(r["external_requests"], serde_json::json!([]), "the console fetched elsewhere: {r}");
     assert!(r.as_object().unwrap().keys().all(|k| !k.ends_with("_page_error")), "{r}");
 
@@ -309,6 +316,43 @@ async fn console_sessions_are_authorised_by_role_locked_after_failures_and_need_
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+
+    // An admin manages users: creates one (a set-up link), disables another, whose session
+    // ends at once.
+    let (_, admin_cookie, admin_csrf, ..) = &sessions[2];
+    let as_admin = |method: reqwest::Method, path: &str| {
+        app.http.request(method, app.url(path)).header("cookie", admin_cookie).header("x-csrf-token", admin_csrf)
+    };
+    let made = as_admin(reqwest::Method::POST, "/v1/admin/users")
+        .json(&serde_json::json!({"email": "New@Acme.example", "role": "auditor"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let made: serde_json::Value = made.json().await.unwrap();
+    assert!(made["setup_link"].as_str().unwrap().contains("/console/#setup="), "{made}");
+    let taken = as_admin(reqwest::Method::POST, "/v1/admin/users")
+        .json(&serde_json::json!({"email": "new@acme.example", "role": "auditor"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(taken.status(), 409);
+    let users: serde_json::Value =
+        as_admin(reqwest::Method::GET, "/v1/admin/users").send().await.unwrap().json().await.unwrap();
+    let auditor =
+        users["items"].as_array().unwrap().iter().find(|u| u["email"] == "auditor@acme.example").unwrap().clone();
+    let pending = users["items"].as_array().unwrap().iter().find(|u| u["email"] == "new@acme.example").unwrap().clone();
+    assert_eq!((auditor["set_up"].as_bool(), pending["set_up"].as_bool()), (Some(true), Some(false)), "{users}");
+    let gone = as_admin(reqwest::Method::DELETE, &format!("/v1/admin/users/{}", auditor["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 204);
+    let (_, auditor_cookie, ..) = &sessions[1];
+    let refused = app.http.get(app.url("/v1/audit/events")).header("cookie", auditor_cookie).send().await.unwrap();
+    assert_eq!(refused.status(), 401, "a disabled user's session ends");
+    let disabled = app.get_json(&app.keys["auditor"], "/v1/audit/events?kind=user.disabled").await;
+    assert_eq!(disabled["events"].as_array().unwrap().len(), 1, "{disabled}");
 
     // Sign-out ends the session at once.
     let (_, cookie, csrf, secret, email, _) = sessions.remove(0);

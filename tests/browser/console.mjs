@@ -1,6 +1,7 @@
 // Drives the reviewers' and auditors' console in Debian's Chromium.
 // Usage: node console.mjs BASE SETUP_LINK EMAIL PASSWORD SECOND_EMAIL SECOND_PASSWORD SECOND_SECRET
 //                         AUDITOR_EMAIL AUDITOR_PASSWORD AUDITOR_SECRET SHOTS_DIR
+//                         ADMIN_EMAIL ADMIN_PASSWORD ADMIN_SECRET
 // A reviewer sets up their account from the one-time link (password + authenticator), signs
 // in, claims the first (highest-risk) case of the queue, sees its evidence and rejects it
 // with a reason; then claims the next case, which a second reviewer's claim cannot take. An
@@ -11,8 +12,8 @@ import { chromium } from "playwright-core";
 import { createHmac } from "node:crypto";
 import { createInterface } from "node:readline";
 
-const [base, setupLink, email, password, email2, password2, secret2, auditorEmail, auditorPassword, auditorSecret, shots] =
-  process.argv.slice(2);
+const [base, setupLink, email, password, email2, password2, secret2, auditorEmail, auditorPassword, auditorSecret, shots,
+  adminEmail, adminPassword, adminSecret] = process.argv.slice(2);
 
 function base32(text) {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -144,6 +145,23 @@ try {
   await auditor.waitForFunction(() => document.querySelector("#verify-result").textContent.includes("does not verify"), null, { timeout: 60000 });
   report.tampered = await auditor.textContent("#verify-result");
   await auditor.screenshot({ path: `${shots}/console-5-audit-tampered.png`, fullPage: true });
+
+  // 6. An admin creates an API key (shown once) and revokes it.
+  const admin = await session("admin");
+  await signIn(admin, adminEmail, adminPassword, adminSecret, 30);
+  await admin.click("#nav-admin");
+  await admin.waitForSelector("#view-admin:not([hidden]) #keys tbody tr");
+  const keysBefore = await admin.$$eval("#keys tbody tr", (r) => r.length);
+  await admin.fill("#key-form [name=label]", "ATS integration");
+  await admin.click("#key-form button[type=submit]");
+  await admin.waitForFunction(() => document.querySelector("#admin-secret").textContent.includes("idg_"));
+  report.new_key_notice = await admin.textContent("#admin-secret");
+  report.keys_after_create = await admin.$$eval("#keys tbody tr", (r) => r.length) - keysBefore;
+  const labelled = admin.locator("#keys tbody tr", { hasText: "ATS integration" });
+  await labelled.locator("button").click();
+  await admin.waitForFunction(() => [...document.querySelectorAll("#keys tbody tr")].some((r) => r.textContent.includes("ATS integration") && r.textContent.includes("revoked")));
+  report.revoked_row = await labelled.textContent();
+  await admin.screenshot({ path: `${shots}/console-6-admin.png`, fullPage: true });
   report.external_requests = external;
   console.log(JSON.stringify({ phase: "DONE", report }));
 } catch (e) {

@@ -20,6 +20,11 @@ function el(tag, text, attrs = {}) {
 function show(view) {
   for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== `view-${view}`;
   $('#nav').hidden = !me;
+  if (me) {
+    $('#nav-queue').hidden = me.role === 'auditor';
+    $('#nav-audit').hidden = me.role === 'reviewer';
+    $('#nav-admin').hidden = me.role !== 'admin';
+  }
 }
 
 function notice(text) { $('#notice').textContent = text || ''; }
@@ -93,6 +98,69 @@ $('#sign-out').onclick = async () => {
 };
 $('#nav-queue').onclick = () => openQueue();
 $('#nav-audit').onclick = () => openAudit();
+$('#nav-admin').onclick = () => openAdmin();
+
+// ---- users and keys (admins) -----------------------------------------------------------
+
+function actionButton(label, onclick) {
+  const b = el('button', say(label), { type: 'button' });
+  b.onclick = onclick;
+  return b;
+}
+
+async function openAdmin() {
+  show('admin');
+  let users, keys;
+  try { [users, keys] = await Promise.all([api('GET', '/v1/admin/users'), api('GET', '/v1/admin/api-keys')]); } catch (e) { return failed(e); }
+  const ub = $('#users tbody');
+  ub.replaceChildren();
+  for (const u of users.items) {
+    const state = u.disabled ? say('state_disabled') : !u.set_up ? say('state_pending')
+      : u.locked_until && new Date(u.locked_until) > new Date() ? say('state_locked', { at: u.locked_until }) : say('state_active');
+    const row = el('tr');
+    row.append(el('td', u.email), el('td', u.role), el('td', state));
+    const cell = el('td');
+    if (!u.disabled && u.id !== me.user) cell.append(actionButton('disable', () => act('DELETE', `/v1/admin/users/${u.id}`)));
+    row.append(cell);
+    ub.append(row);
+  }
+  const kb = $('#keys tbody');
+  kb.replaceChildren();
+  for (const k of keys.items) {
+    const state = k.revoked_at ? say('state_revoked', { at: k.revoked_at }) : k.expires_at ? say('state_expires', { at: k.expires_at }) : say('state_active');
+    const row = el('tr');
+    row.append(el('td', k.prefix), el('td', k.role), el('td', k.label || ''), el('td', state));
+    const cell = el('td');
+    if (!k.revoked_at) cell.append(actionButton('revoke', () => act('DELETE', `/v1/admin/api-keys/${k.prefix}`)));
+    row.append(cell);
+    kb.append(row);
+  }
+}
+
+async function act(method, path, body, shown) {
+  try {
+    const out = await api(method, path, body);
+    await openAdmin();
+    $('#admin-secret').textContent = shown ? shown(out) : '';
+  } catch (e) { failed(e); }
+}
+
+$('#user-form').onsubmit = (ev) => {
+  ev.preventDefault();
+  const f = Object.fromEntries(new FormData(ev.target));
+  ev.target.reset();
+  act('POST', '/v1/admin/users', f, (out) => say('new_user_link', { link: out.setup_link }));
+};
+$('#key-form').onsubmit = (ev) => {
+  ev.preventDefault();
+  const f = Object.fromEntries(new FormData(ev.target));
+  const body = { role: f.role };
+  if (f.label) body.label = f.label;
+  if (f.expires_in_days) body.expires_in_days = Number(f.expires_in_days);
+  ev.target.reset();
+  act('POST', '/v1/admin/api-keys', body, (out) => say('new_key', { key: out.key }));
+};
+$('#rotate-secret').onclick = () => act('POST', '/v1/admin/webhook-secret', undefined, (out) => say('new_secret', { secret: out.webhook_secret }));
 
 // ---- the review queue ------------------------------------------------------------------
 
