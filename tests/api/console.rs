@@ -411,4 +411,12 @@ async fn console_sessions_are_authorised_by_role_locked_after_failures_and_need_
         .await
         .unwrap();
     assert_eq!(again.status(), 401);
+    // A burst of sign-ins from one address is cut at 20 a minute (whatever the accounts).
+    let mut statuses = Vec::new();
+    for n in 0..25 {
+        let body = serde_json::json!({ "email": format!("guess{n}@acme.example"), "password": "not it at all", "code": "123456" });
+        statuses
+            .push(app.http.post(app.url("/console/api/sign-in")).json(&body).send().await.unwrap().status().as_u16());
+    }
+    assert!(statuses.contains(&429) && statuses.iter().all(|s| [401, 429].contains(s)), "{statuses:?}");
 }

@@ -168,6 +168,8 @@ async fn reviewers_decide_cases_from_the_queue(db: Db) {
     assert_eq!(status, 200, "{body}");
     let again = app.wait_final(&second).await;
     assert_eq!(again["status"], "review", "{again}");
+    // The retaken photo and video replaced the first ones: no orphaned object is left.
+    assert_eq!(app.media_files(), 4, "two cases, two objects each");
 
     // A reject by the second reviewer: final at once, no token.
     assert_eq!(claim(&app, &other_reviewer, &second).await.0, 200);
