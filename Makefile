@@ -26,9 +26,9 @@ browser-deps:
 	@bash scripts/setup-system.sh --browser
 	@test -d tests/browser/node_modules/playwright-core || npm ci --silent --no-audit --no-fund --prefix tests/browser
 
-# Refresh the README's screenshots of the candidate flow (docs/screenshots).
+# Refresh the README's screenshots of the candidate flow and the console (docs/screenshots).
 screenshots: setup browser-deps
-	IDGATE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(CARGO) test --release --locked --test api browser
+	IDGATE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(CARGO) test --release --locked --test api -- browser:: console::reviewers_and_auditors
 
 bench: setup
 	$(CARGO) bench --locked --bench face_pipeline
