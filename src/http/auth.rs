@@ -44,6 +44,14 @@ impl Caller {
         if allowed.contains(&self.role) { Ok(()) } else { Err(ApiError::Forbidden) }
     }
 
+    /// The verification `raw_id` if it is this caller's organisation's; any other (another
+    /// organisation's, a malformed id) does not exist for them.
+    pub async fn own_verification(&self, ctx: &Context, raw_id: &str) -> Result<VerificationRecord, ApiError> {
+        let id = crate::domain::verification::VerificationId::parse(raw_id).ok_or(ApiError::NotFound)?.to_string();
+        let found = ctx.store.get_verification(&id).await.map_err(|e| ApiError::internal(&e))?;
+        found.filter(|v| v.org_id == self.org_id).ok_or(ApiError::NotFound)
+    }
+
     /// Who decides as a reviewer (and created a key): `key:idg_…` or `user:…`.
     pub fn reviewer(&self) -> String {
         match &self.principal {

@@ -185,10 +185,8 @@ pub async fn get_one(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(READ)?;
-    let id = VerificationId::parse(&path).ok_or(ApiError::NotFound)?.to_string();
-    let found = ctx.store.get_verification(&id).await.map_err(|e| ApiError::internal(&e))?;
-    // Another organisation's verification does not exist for this caller.
-    let v = found.filter(|v| v.org_id == caller.org_id).ok_or(ApiError::NotFound)?;
+    let v = caller.own_verification(&ctx, &path).await?;
+    let id = v.id.clone();
     let media = ctx.store.media_of(&id).await.map_err(|e| ApiError::internal(&e))?;
     let mut view = VerificationView::new(&v, media);
     if let Some(t) = ctx.store.token_of(&id).await.map_err(|e| ApiError::internal(&e))? {

@@ -74,9 +74,7 @@ pub async fn release(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(DECIDE)?;
-    let id = VerificationId::parse(&path).ok_or(ApiError::NotFound)?.to_string();
-    let found = ctx.store.get_verification(&id).await.map_err(|e| ApiError::internal(&e))?;
-    found.filter(|v| v.org_id == caller.org_id).ok_or(ApiError::NotFound)?;
+    let id = caller.own_verification(&ctx, &path).await?.id;
     let released =
         ctx.store.release_claim(&id, &caller.reviewer(), ctx.clock.now()).await.map_err(|e| ApiError::internal(&e))?;
     if released { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::ClaimRequired) }

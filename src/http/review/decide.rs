@@ -129,9 +129,7 @@ pub async fn history(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(READ)?;
-    let id = VerificationId::parse(&path).ok_or(ApiError::NotFound)?.to_string();
-    let found = ctx.store.get_verification(&id).await.map_err(|e| ApiError::internal(&e))?;
-    found.filter(|v| v.org_id == caller.org_id).ok_or(ApiError::NotFound)?;
+    let id = caller.own_verification(&ctx, &path).await?.id;
     let now = ctx.clock.now();
     let claim = ctx.store.claim_of(&id, now).await.map_err(|e| ApiError::internal(&e))?.map(|c| ClaimView {
         reviewer: c.reviewer,

@@ -11,7 +11,6 @@ use serde::Serialize;
 use super::DECIDE;
 use crate::audit::event::{Kind, NewEvent};
 use crate::context::Context;
-use crate::domain::verification::VerificationId;
 use crate::http::auth::Caller;
 use crate::http::problem::ApiError;
 use crate::storage::VerificationRecord;
@@ -19,10 +18,8 @@ use crate::storage::VerificationRecord;
 /// The case, if the caller holds its claim.
 async fn held(ctx: &Context, caller: &Caller, id: &str) -> Result<VerificationRecord, ApiError> {
     caller.require(DECIDE)?;
-    let id = VerificationId::parse(id).ok_or(ApiError::NotFound)?.to_string();
-    let found = ctx.store.get_verification(&id).await.map_err(|e| ApiError::internal(&e))?;
-    let v = found.filter(|v| v.org_id == caller.org_id).ok_or(ApiError::NotFound)?;
-    let claim = ctx.store.claim_of(&id, ctx.clock.now()).await.map_err(|e| ApiError::internal(&e))?;
+    let v = caller.own_verification(ctx, id).await?;
+    let claim = ctx.store.claim_of(&v.id, ctx.clock.now()).await.map_err(|e| ApiError::internal(&e))?;
     match claim {
         Some(c) if c.reviewer == caller.reviewer() => Ok(v),
         Some(_) => Err(ApiError::ClaimedByAnother),
