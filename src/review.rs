@@ -177,6 +177,10 @@ async fn finalise(
     };
     match input.decision {
         ReviewDecision::Approve => {
+            // Erased personal data: nothing left to put in a token.
+            if v.sealed_claims.is_empty() {
+                return Err(ReviewError::EvidenceUnavailable);
+            }
             let kept = ctx.store.evidence_of(&v.id).await?.ok_or(ReviewError::EvidenceUnavailable)?;
             let mut evidence: StageEvidence =
                 serde_json::from_str(&kept).map_err(|_| ReviewError::EvidenceUnavailable)?;

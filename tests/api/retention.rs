@@ -147,6 +147,35 @@ async fn the_purge_leaves_nothing_behind(db: Db) {
     );
     assert_eq!(app.media_files(), 0);
     assert_eq!(app.ctx.faces.len(), 0);
+    // The erased case stays in review, but nothing is left to approve it with.
+    let reviewer = &app.keys["reviewer"];
+    let claimed = app
+        .http
+        .post(app.url(&format!("/v1/verifications/{waiting}/claim")))
+        .bearer_auth(reviewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(claimed.status(), 200);
+    let claims = app
+        .http
+        .get(app.url(&format!("/v1/verifications/{waiting}/claims")))
+        .bearer_auth(reviewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(claims.status(), 404);
+    let body = serde_json::json!({"decision": "approve", "reason": "identity_confirmed", "note": "erased"});
+    let approve = app
+        .http
+        .post(app.url(&format!("/v1/verifications/{waiting}/review")))
+        .bearer_auth(reviewer)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let problem: serde_json::Value = approve.json().await.unwrap();
+    assert_eq!(problem["code"], "evidence_unavailable", "{problem}");
     let events = purged_events(&app, &waiting).await;
     assert!(
         events.iter().all(|e| e["data"]["reason"] == "data_subject_request" && e["actor"]["type"] == "api_key"),

@@ -55,6 +55,10 @@ pub async fn claims(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let v = held(&ctx, &caller, &path).await?;
+    if v.sealed_claims.is_empty() {
+        // Erased or purged.
+        return Err(ApiError::NotFound);
+    }
     let claims = v.open_claims(&ctx.sealer).map_err(|e| ApiError::internal(&e))?;
     viewed(&ctx, &caller, &v, "claims").await?;
     let body = serde_json::to_vec(&claims).map_err(|e| ApiError::internal(&e))?;
