@@ -135,16 +135,20 @@ impl Store {
         now: Timestamp,
     ) -> Result<ClaimOutcome, StorageError> {
         let mut tx = self.pool.begin().await?;
+        // A write first: on SQLite the transaction then holds the write lock from the start
+        // (waiting for it under busy_timeout) instead of failing to upgrade a read later.
+        let q = self.sql("DELETE FROM review_claims WHERE verification_id = ? AND expires_at <= ?");
+        sqlx::query(&q).bind(verification).bind(now.millis()).execute(&mut *tx).await?;
         let q = self.sql("SELECT status FROM verifications WHERE id = ? AND org_id = ?");
         let Some(row) = sqlx::query(&q).bind(verification).bind(org).fetch_optional(&mut *tx).await? else {
+            tx.rollback().await?;
             return Ok(ClaimOutcome::NotFound);
         };
         let status: Status = row.try_get::<String, _>(0)?.parse().map_err(|()| StorageError::Corrupt("status"))?;
         if !crate::domain::review::reviewable(status) {
+            tx.rollback().await?;
             return Ok(ClaimOutcome::NotReviewable(status));
         }
-        let q = self.sql("DELETE FROM review_claims WHERE verification_id = ? AND expires_at <= ?");
-        sqlx::query(&q).bind(verification).bind(now.millis()).execute(&mut *tx).await?;
         let q = self.sql("SELECT reviewer FROM review_claims WHERE verification_id = ?");
         let holder: Option<String> =
             sqlx::query(&q).bind(verification).fetch_optional(&mut *tx).await?.map(|r| r.try_get(0)).transpose()?;
