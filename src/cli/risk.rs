@@ -6,7 +6,7 @@
 use super::{Failure, error_chain, runtime};
 use crate::config::Settings;
 use crate::context::open_store;
-use crate::pipeline::risk::fit::{FitError, Outcome, fit};
+use crate::pipeline::risk::fit::{FitError, Outcome, fit, stored_codes};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -26,16 +26,6 @@ pub enum Command {
     },
 }
 
-fn codes(risk: Option<&str>) -> Vec<String> {
-    let risk: serde_json::Value = risk.and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
-    risk.get("signals")
-        .and_then(|s| s.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.get("code").and_then(|c| c.as_str()).map(str::to_owned))
-        .collect()
-}
-
 pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
     crate::telemetry::init("warn");
     let Command::Fit { org, min_cases, alpha, json } = command;
@@ -50,7 +40,7 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
     })?;
     let outcomes: Vec<Outcome> = rows
         .iter()
-        .map(|(decision, risk)| Outcome { signals: codes(risk.as_deref()), rejected: decision == "reject" })
+        .map(|(decision, risk)| Outcome { signals: stored_codes(risk.as_deref()), rejected: decision == "reject" })
         .collect();
     let weights = &settings.risk.weights;
     let report = fit(&outcomes, |code| weights.of(code), min_cases, alpha).map_err(|e| match e {

@@ -64,16 +64,9 @@ pub struct Queue {
 }
 
 fn signals(risk: Option<&str>) -> (Option<String>, Vec<String>) {
-    let risk: serde_json::Value = risk.and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
-    let band = risk.get("band").and_then(|b| b.as_str()).map(str::to_owned);
-    let codes = risk
-        .get("signals")
-        .and_then(|s| s.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.get("code").and_then(|c| c.as_str()).map(str::to_owned))
-        .collect();
-    (band, codes)
+    let parsed: serde_json::Value = risk.and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+    let band = parsed.get("band").and_then(|b| b.as_str()).map(str::to_owned);
+    (band, crate::pipeline::risk::fit::stored_codes(risk))
 }
 
 /// The review queue.

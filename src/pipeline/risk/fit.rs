@@ -11,6 +11,17 @@ use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use serde::Serialize;
 
+/// The signal codes of a stored risk (its JSON); none when it is absent or unreadable.
+pub fn stored_codes(risk: Option<&str>) -> Vec<String> {
+    let risk: serde_json::Value = risk.and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+    risk.get("signals")
+        .and_then(|s| s.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("code").and_then(|c| c.as_str()).map(str::to_owned))
+        .collect()
+}
+
 /// One reviewed case: the signal codes it carried and whether the reviewer rejected it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
