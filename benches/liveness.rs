@@ -17,7 +17,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use idgate::config::Settings;
-use idgate::domain::challenge::{Action, parse_actions};
+use idgate::domain::challenge::{Action, Challenge, parse_actions};
 use idgate::domain::claims::RawClaims;
 use idgate::engine::{Engine, StageTimes};
 use idgate::pipeline::decision::DecisionPolicy;
@@ -25,7 +25,7 @@ use idgate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy};
 use idgate::pipeline::liveness::injection::CaptureReport;
 use idgate::pipeline::liveness::{self, LivenessInput};
 use idgate::pipeline::risk::{ReferenceLists, RiskFacts};
-use idgate::pipeline::{self, CaseFacts, CaseFiles, LivenessFacts};
+use idgate::pipeline::{self, AnsweredChallenge, CaseFacts, CaseFiles, LivenessFacts};
 use opencv::imgcodecs;
 
 #[path = "../tests/support/print_attack.rs"]
@@ -84,7 +84,11 @@ fn upload_to_decision(engine: &Engine, dir: &Path, carphone: &Path) {
             document_policy: DocumentPolicy { min_age: 18, name_mismatch: 0.75, name_match: 0.9 },
             liveness: LivenessFacts {
                 required: true,
-                challenge: Some((parse_actions(TRUE_CHALLENGE).unwrap(), CaptureReport::default())),
+                challenge: Some(AnsweredChallenge {
+                    challenge: Challenge { steps: parse_actions(TRUE_CHALLENGE).unwrap(), timing: None },
+                    capture: CaptureReport::default(),
+                    issued: 1,
+                }),
                 selfie_bytes: std::fs::read(&selfie).unwrap(),
                 same_bytes: Vec::new(),
                 earlier: Vec::new(),

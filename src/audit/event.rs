@@ -15,6 +15,8 @@ pub enum Kind {
     Consented,
     #[serde(rename = "media.uploaded")]
     MediaUploaded,
+    #[serde(rename = "challenge.issued")]
+    ChallengeIssued,
     #[serde(rename = "verification.submitted")]
     Submitted,
     #[serde(rename = "stage.completed")]
@@ -62,10 +64,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 25] = [
+    pub const ALL: [Kind; 26] = [
         Self::VerificationCreated,
         Self::Consented,
         Self::MediaUploaded,
+        Self::ChallengeIssued,
         Self::Submitted,
         Self::StageCompleted,
         Self::Decided,
@@ -95,6 +98,7 @@ impl Kind {
             Self::VerificationCreated => "verification.created",
             Self::Consented => "candidate.consented",
             Self::MediaUploaded => "media.uploaded",
+            Self::ChallengeIssued => "challenge.issued",
             Self::Submitted => "verification.submitted",
             Self::StageCompleted => "stage.completed",
             Self::Decided => "verification.decided",

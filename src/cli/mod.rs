@@ -1,5 +1,5 @@
 //! Command line: `idgate serve | worker | migrate | apikey | compare | calibrate | keys |
-//! token | audit | lists | screen`. Errors end
+//! token | audit | lists | screen | verify`. Errors end
 //! as one line on stderr and a non-zero exit: 2 for bad input or usage, 1 for anything else.
 
 /// `println!` that stops quietly when stdout is closed (`idgate ... | head`) instead of
@@ -25,6 +25,7 @@ mod screen;
 mod serve;
 mod token;
 mod user;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -90,6 +91,8 @@ enum Command {
     Lists(lists::Command),
     /// Screen one person against the loaded sanctions lists.
     Screen(screen::Args),
+    /// Run the whole pipeline offline on one case: document, selfie, challenge, claims.
+    Verify(verify::Args),
 }
 
 /// A failed command: what to print and how to exit.
@@ -140,6 +143,7 @@ pub fn run() -> ExitCode {
         Command::Audit(command) => audit::run(settings, command),
         Command::Lists(command) => lists::run(settings, command),
         Command::Screen(args) => screen::run(settings, args),
+        Command::Verify(args) => verify::run(settings, args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

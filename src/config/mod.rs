@@ -198,11 +198,15 @@ impl Settings {
         if !(1..=5).contains(&self.liveness.steps) {
             return Err(ConfigError::Invalid("liveness.steps must be between 1 and 5"));
         }
+        if !(1..=20).contains(&self.liveness.max_challenges) {
+            return Err(ConfigError::Invalid("liveness.max_challenges must be between 1 and 20"));
+        }
         if let Some(fixed) = &self.liveness.fixed_challenge
             && crate::domain::challenge::parse_actions(fixed).map_or(true, |a| a.is_empty())
         {
             return Err(ConfigError::Invalid(
-                "liveness.fixed_challenge must list actions: turn_left, turn_right, look_up, blink_twice, smile, blink",
+                "liveness.fixed_challenge must list actions: turn_left, turn_right, look_up, look_down, blink_twice, smile, \
+                 open_mouth, blink",
             ));
         }
         if !self.risk.weights.unknown_codes().is_empty() {

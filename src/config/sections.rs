@@ -266,8 +266,11 @@ pub struct LivenessSettings {
     /// Without a completed challenge the verification is rejected (`challenge_missing`).
     /// Only integrations that run their own liveness should turn this off.
     pub required: bool,
-    /// Actions per challenge, drawn at random.
+    /// Actions per challenge, drawn at random, each with a random prompt time.
     pub steps: usize,
+    /// Challenges a candidate may ask for per attempt (each is audited; more than one sends
+    /// the case to a person, `challenge_reissued`). Default 3.
+    pub max_challenges: usize,
     /// How long an issued challenge can be answered, in seconds.
     pub challenge_ttl_seconds: u64,
     /// Issue this comma-separated sequence instead of a random one. For demonstrations and
@@ -277,7 +280,7 @@ pub struct LivenessSettings {
 
 impl Default for LivenessSettings {
     fn default() -> Self {
-        Self { required: true, steps: 3, challenge_ttl_seconds: 600, fixed_challenge: None }
+        Self { required: true, steps: 4, max_challenges: 3, challenge_ttl_seconds: 600, fixed_challenge: None }
     }
 }
 

@@ -48,7 +48,9 @@ impl AntiSpoof {
             .ok_or_else(missing)?
             .try_extract_tensor::<f32>()
             .map_err(EngineError::Inference)?;
-        times.inference += started.elapsed();
+        let spent = started.elapsed();
+        times.inference += spent;
+        crate::engine::runtime::note_inference("antispoof", spent);
         Ok(leaves.iter().zip(mask).map(|(score, m)| score.abs() * m).sum())
     }
 }

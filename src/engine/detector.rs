@@ -79,7 +79,9 @@ impl Detector {
         let tensor =
             TensorRef::from_array_view(([1usize, 3, 640, 640], input.as_slice())).map_err(EngineError::Inference)?;
         let outputs = session.run(ort::inputs![tensor]).map_err(EngineError::Inference)?;
-        times.inference += started.elapsed();
+        let spent = started.elapsed();
+        times.inference += spent;
+        crate::engine::runtime::note_inference("face_detector", spent);
         let mut candidates = Vec::new();
         for stride in STRIDES {
             let tensor = |kind: &str| -> Result<&[f32], EngineError> {

@@ -112,7 +112,9 @@ impl MeshModels {
         let (_, raw) = raw.try_extract_tensor::<f32>().map_err(EngineError::Inference)?;
         let logit = outputs.get("Identity_1").ok_or(EngineError::UnexpectedOutput("mesh output Identity_1 missing"))?;
         let (_, logit) = logit.try_extract_tensor::<f32>().map_err(EngineError::Inference)?;
-        times.inference += started.elapsed();
+        let spent = started.elapsed();
+        times.inference += spent;
+        crate::engine::runtime::note_inference("face_mesh", spent);
         if raw.len() != MESH_POINTS * 3 {
             return Err(EngineError::UnexpectedOutput("mesh output is not 478 x 3"));
         }
@@ -142,7 +144,9 @@ impl MeshModels {
             .get("StatefulPartitionedCall:0")
             .ok_or(EngineError::UnexpectedOutput("blendshape output missing"))?;
         let (_, scores) = value.try_extract_tensor::<f32>().map_err(EngineError::Inference)?;
-        times.inference += started.elapsed();
+        let spent = started.elapsed();
+        times.inference += spent;
+        crate::engine::runtime::note_inference("blendshapes", spent);
         if scores.len() != 52 {
             return Err(EngineError::UnexpectedOutput("blendshape output is not 52 scores"));
         }

@@ -43,7 +43,9 @@ impl Recogniser {
         let tensor =
             TensorRef::from_array_view(([1usize, 3, side, side], input.as_slice())).map_err(EngineError::Inference)?;
         let outputs = session.run(ort::inputs![tensor]).map_err(EngineError::Inference)?;
-        times.inference += started.elapsed();
+        let spent = started.elapsed();
+        times.inference += spent;
+        crate::engine::runtime::note_inference("face_recogniser", spent);
         let value = outputs.get("fc1").ok_or(EngineError::UnexpectedOutput("sface output fc1 missing"))?;
         let (_, raw) = value.try_extract_tensor::<f32>().map_err(EngineError::Inference)?;
         Embedding::from_raw(raw.to_vec())

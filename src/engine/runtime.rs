@@ -92,3 +92,36 @@ pub fn session(env: &Environment, model: &Path, intra_threads: usize) -> Result<
         .commit_from_file(model)
         .map_err(fail)
 }
+
+/// Per-model inference on one thread: (model, time, runs).
+type Ledger = Vec<(&'static str, std::time::Duration, u32)>;
+
+thread_local! {
+    static INFERENCE: std::cell::RefCell<Ledger> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Adds `spent` running `model` to this thread's inference ledger (every `session.run` call
+/// site does).
+pub fn note_inference(model: &'static str, spent: std::time::Duration) {
+    INFERENCE.with(|ledger| {
+        let mut ledger = ledger.borrow_mut();
+        match ledger.iter_mut().find(|(m, ..)| *m == model) {
+            Some((_, total, runs)) => {
+                *total += spent;
+                *runs += 1;
+            }
+            None => ledger.push((model, spent, 1)),
+        }
+    });
+}
+
+/// Time this thread has spent inside ONNX Runtime so far: the difference of two readings is
+/// the pure inference share of the work between them.
+pub fn inference_on_this_thread() -> std::time::Duration {
+    INFERENCE.with(|ledger| ledger.borrow().iter().map(|(_, d, _)| *d).sum())
+}
+
+/// This thread's inference so far, per model: (model, time, runs).
+pub fn inference_by_model() -> Vec<(&'static str, std::time::Duration, u32)> {
+    INFERENCE.with(|ledger| ledger.borrow().clone())
+}

@@ -25,7 +25,7 @@ use super::{admin, audit, candidate, health, hr, problem, review, tokens};
     ),
     components(schemas(problem::Problem, hr::verifications::CreateVerification, hr::verifications::Created,
         hr::verifications::Page, candidate::session::SessionView, candidate::session::StepDone, candidate::challenge::ChallengeView, candidate::readable::Readability, candidate::preview::Guidance,
-        crate::domain::challenge::Action, crate::pipeline::liveness::injection::CaptureReport,
+        crate::domain::challenge::Action, crate::domain::challenge::Timing, crate::pipeline::liveness::injection::CaptureReport,
         candidate::session::ConsentRequest, tokens::OfferGateRequest, tokens::OfferGateAnswer,
         tokens::RevokeRequest, crate::tokens::verify::Rejection, audit::EventView, audit::HeadView, audit::EventPage,
         audit::Trail, hr::views::RiskSchema, hr::views::SignalSchema,

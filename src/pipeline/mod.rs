@@ -41,7 +41,7 @@ use stage::EvidenceContext;
 
 use crate::tokens::claims::CheckDetail;
 
-use crate::domain::challenge::Action;
+use crate::domain::challenge::Challenge;
 
 /// The decrypted inputs of one verification, as files (removed when dropped).
 pub struct CaseFiles {
@@ -65,11 +65,19 @@ pub struct CaseFacts {
 pub struct LivenessFacts {
     /// No answered challenge fails the stage (`challenge_missing`); else it is skipped.
     pub required: bool,
-    /// The answered challenge's steps and the browser's capture report.
-    pub challenge: Option<(Vec<Action>, CaptureReport)>,
+    /// The answered challenge and the browser's capture report.
+    pub challenge: Option<AnsweredChallenge>,
     pub selfie_bytes: Vec<u8>,
     pub same_bytes: Vec<String>,
     pub earlier: Vec<(String, Vec<u64>)>,
+}
+
+/// The challenge a selfie answered.
+pub struct AnsweredChallenge {
+    pub challenge: Challenge,
+    pub capture: CaptureReport,
+    /// Challenges issued in this attempt, this one included.
+    pub issued: usize,
 }
 
 /// A stage that ran, or the input problem that stopped it.
@@ -90,6 +98,44 @@ pub struct StageResults {
     pub liveness: Option<StageOutcome<Liveness>>,
     pub risk: StageOutcome<Risk>,
     pub decision: Verdict,
+    /// How long each stage took (not stored: the same case takes different times).
+    #[serde(skip)]
+    pub timings: Vec<StageTiming>,
+}
+
+/// One stage's wall time and the part of it spent inside ONNX Runtime.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct StageTiming {
+    pub stage: &'static str,
+    pub wall_ms: f64,
+    pub inference_ms: f64,
+}
+
+/// Times the stages of one run, on the thread that runs them.
+struct Stopwatch {
+    timings: Vec<StageTiming>,
+    at: (std::time::Instant, std::time::Duration),
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        Self {
+            timings: Vec::new(),
+            at: (std::time::Instant::now(), crate::engine::runtime::inference_on_this_thread()),
+        }
+    }
+
+    /// Ends `stage` (it started where the previous one ended).
+    fn lap(&mut self, stage: &'static str) {
+        let now = (std::time::Instant::now(), crate::engine::runtime::inference_on_this_thread());
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        self.timings.push(StageTiming {
+            stage,
+            wall_ms: ms(now.0 - self.at.0),
+            inference_ms: ms(now.1.saturating_sub(self.at.1)),
+        });
+        self.at = now;
+    }
 }
 
 /// Runs every stage in order. An engine failure is an error (the job is retried); a problem
@@ -101,6 +147,7 @@ pub fn run(
     facts: &CaseFacts,
     policy: DecisionPolicy,
 ) -> Result<StageResults, EngineError> {
+    let mut watch = Stopwatch::start();
     let document = {
         let _stage = tracing::info_span!("stage", stage = "document").entered();
         match document_check::check(
@@ -116,19 +163,31 @@ pub fn run(
             Err(e) => StageOutcome::Refused { code: e.code() },
         }
     };
+    watch.lap("document");
     let face = match face_match::compare(engine, &case.document_front, &case.selfie, policy.match_threshold) {
         Ok(face) => StageOutcome::Done(face),
         Err(FaceMatchError::Engine(e)) => return Err(e),
         Err(e) => StageOutcome::Refused { code: e.code() },
     };
+    watch.lap("face_match");
     let liveness = liveness_stage(engine, case, &facts.liveness, &face, policy.match_threshold)?;
+    watch.lap("liveness");
     let risk = {
         let _stage = tracing::info_span!("stage", stage = "risk").entered();
         StageOutcome::Done(risk::assess_case(&facts.risk, document.as_result().ok(), face.as_result().ok()))
     };
-    let mut results =
-        StageResults { document, face_match: face, liveness, risk, decision: decision::Verdict::pending() };
+    watch.lap("risk");
+    let mut results = StageResults {
+        document,
+        face_match: face,
+        liveness,
+        risk,
+        decision: decision::Verdict::pending(),
+        timings: Vec::new(),
+    };
     results.decide(policy);
+    watch.lap("decision");
+    results.timings = watch.timings;
     tracing::info!(decision = ?results.decision.decision, "pipeline done");
     Ok(results)
 }
@@ -140,7 +199,7 @@ fn liveness_stage(
     face: &StageOutcome<FaceMatch>,
     threshold: f32,
 ) -> Result<Option<StageOutcome<Liveness>>, EngineError> {
-    let Some((steps, capture)) = &facts.challenge else {
+    let Some(answered) = &facts.challenge else {
         return Ok(facts.required.then(|| StageOutcome::Refused { code: "challenge_missing".to_owned() }));
     };
     let document_face = match face {
@@ -148,8 +207,10 @@ fn liveness_stage(
         StageOutcome::Refused { .. } => None,
     };
     let input = LivenessInput {
-        steps,
-        capture,
+        steps: &answered.challenge.steps,
+        timing: answered.challenge.timing.as_ref(),
+        challenges_issued: answered.issued,
+        capture: &answered.capture,
         bytes: &facts.selfie_bytes,
         same_bytes: &facts.same_bytes,
         earlier: &facts.earlier,

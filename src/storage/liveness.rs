@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::{StorageError, Store};
+use crate::audit::event::NewEvent;
 use crate::domain::time::Timestamp;
 
 /// An issued challenge.
@@ -12,41 +13,91 @@ pub struct ChallengeRecord {
     pub verification_id: String,
     /// Comma-separated actions.
     pub steps: String,
+    /// A drawn challenge's prompts (`domain::challenge::Timing` as JSON).
+    pub timing: Option<String>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
 }
 
+/// The challenge a verification's selfie answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnsweredRecord {
+    pub steps: String,
+    pub timing: Option<String>,
+    /// Its number among the challenges of its attempt (1 = the first asked).
+    pub number: i64,
+    /// The browser's capture report (JSON).
+    pub report: String,
+}
+
 impl Store {
-    /// Issues a challenge, voiding any earlier unanswered one of the same verification.
-    pub async fn issue_challenge(&self, record: &ChallengeRecord, now: Timestamp) -> Result<(), StorageError> {
+    /// Issues a challenge, voiding any earlier unanswered one of the same verification, and
+    /// appends `event` (its data gains `number`). Returns the challenge's number in this
+    /// attempt (since the last answered challenge), or `None`, issuing nothing, when `max`
+    /// were already issued.
+    pub async fn issue_challenge(
+        &self,
+        record: &ChallengeRecord,
+        max: usize,
+        event: &NewEvent,
+        now: Timestamp,
+    ) -> Result<Option<i64>, StorageError> {
         let mut tx = self.pool.begin().await?;
+        // Writes first: the verification's row lock (PostgreSQL) or the write lock (SQLite)
+        // serialises concurrent requests, so the count below cannot be raced past the cap.
+        let lock = self.sql("UPDATE verifications SET id = id WHERE id = ?");
+        sqlx::query(&lock).bind(&record.verification_id).execute(&mut *tx).await?;
+        let count = self.sql(
+            "SELECT COUNT(*) FROM challenges WHERE verification_id = ? AND issued_at > COALESCE(\
+             (SELECT MAX(c.issued_at) FROM selfie_captures s JOIN challenges c ON c.id = s.challenge_id \
+              WHERE s.verification_id = ?), -1)",
+        );
+        let issued: i64 = sqlx::query_scalar(&count)
+            .bind(&record.verification_id)
+            .bind(&record.verification_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if issued >= i64::try_from(max).unwrap_or(i64::MAX) {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let number = issued + 1;
         let void = self.sql("UPDATE challenges SET used_at = ? WHERE verification_id = ? AND used_at IS NULL");
         sqlx::query(&void).bind(now.millis()).bind(&record.verification_id).execute(&mut *tx).await?;
         let q = self.sql(
-            "INSERT INTO challenges (id, verification_id, steps, issued_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO challenges (id, verification_id, steps, timing, number, issued_at, expires_at, used_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
         );
         sqlx::query(&q)
             .bind(&record.id)
             .bind(&record.verification_id)
             .bind(&record.steps)
+            .bind(&record.timing)
+            .bind(number)
             .bind(now.millis())
             .bind(record.expires_at)
             .execute(&mut *tx)
             .await?;
+        let mut event = event.clone();
+        if let Some(data) = event.data.as_object_mut() {
+            data.insert("number".into(), number.into());
+        }
+        self.append_audit(&mut tx, &event, now).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(Some(number))
     }
 
     pub async fn challenge(&self, id: &str) -> Result<Option<ChallengeRecord>, StorageError> {
-        let q = self.sql("SELECT id, verification_id, steps, expires_at, used_at FROM challenges WHERE id = ?");
+        let q = self.sql("SELECT id, verification_id, steps, timing, expires_at, used_at FROM challenges WHERE id = ?");
         let row = sqlx::query(&q).bind(id).fetch_optional(&self.pool).await?;
         row.map(|r| {
             Ok(ChallengeRecord {
                 id: r.try_get(0)?,
                 verification_id: r.try_get(1)?,
                 steps: r.try_get(2)?,
-                expires_at: r.try_get(3)?,
-                used_at: r.try_get(4)?,
+                timing: r.try_get(3)?,
+                expires_at: r.try_get(4)?,
+                used_at: r.try_get(5)?,
             })
         })
         .transpose()
@@ -86,14 +137,23 @@ impl Store {
         Ok(true)
     }
 
-    /// The answered challenge's steps and the capture report of a verification's selfie.
-    pub async fn selfie_capture(&self, verification: &str) -> Result<Option<(String, String)>, StorageError> {
+    /// The answered challenge and the capture report of a verification's selfie.
+    pub async fn selfie_capture(&self, verification: &str) -> Result<Option<AnsweredRecord>, StorageError> {
         let q = self.sql(
-            "SELECT c.steps, s.report FROM selfie_captures s JOIN challenges c ON c.id = s.challenge_id \
+            "SELECT c.steps, c.timing, c.number, s.report FROM selfie_captures s \
+             JOIN challenges c ON c.id = s.challenge_id \
              WHERE s.verification_id = ? AND c.verification_id = s.verification_id",
         );
         let row = sqlx::query(&q).bind(verification).fetch_optional(&self.pool).await?;
-        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+        row.map(|r| {
+            Ok(AnsweredRecord {
+                steps: r.try_get(0)?,
+                timing: r.try_get(1)?,
+                number: r.try_get::<i64, _>(2)?,
+                report: r.try_get(3)?,
+            })
+        })
+        .transpose()
     }
 
     /// Other verifications whose selfie has exactly these bytes.

@@ -36,7 +36,7 @@ pub use documents::{DocumentUse, NewDocument};
 pub use face_templates::TemplateRow;
 pub use jobs::{ClaimedJob, JobKind, Outcome};
 pub use keys::{KeyPurpose, KeyRecord, KeyState};
-pub use liveness::ChallengeRecord;
+pub use liveness::{AnsweredRecord, ChallengeRecord};
 pub use media::MediaRecord;
 pub use network::{IdentityLink, Linked};
 pub use retention::{Deleted, DueCase};

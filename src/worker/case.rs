@@ -5,13 +5,13 @@ use std::io::Write;
 
 use super::policy;
 use crate::context::Context;
-use crate::domain::challenge::parse_actions;
+use crate::domain::challenge::{Challenge, Timing, parse_actions};
 use crate::domain::claims::{BirthDate, RawClaims};
 use crate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy};
 use crate::pipeline::document_reuse::{self, EarlierUse};
 use crate::pipeline::liveness::injection::CaptureReport;
 use crate::pipeline::risk::RiskFacts;
-use crate::pipeline::{self, CaseFacts, CaseFiles, LivenessFacts};
+use crate::pipeline::{self, AnsweredChallenge, CaseFacts, CaseFiles, LivenessFacts};
 use crate::storage::{NewDocument, VerificationRecord};
 
 /// Decrypts the media into owner-only temp files and runs the pipeline on the engine's
@@ -89,10 +89,17 @@ async fn liveness_facts(
 ) -> Result<LivenessFacts, String> {
     let fail = |e: crate::storage::StorageError| crate::telemetry::error_chain(&e);
     let challenge = match ctx.store.selfie_capture(verification).await.map_err(fail)? {
-        Some((steps, report)) => {
-            let steps = parse_actions(&steps).map_err(|e| e.to_string())?;
-            let report: CaptureReport = serde_json::from_str(&report).unwrap_or_default();
-            Some((steps, report))
+        Some(answered) => {
+            let steps = parse_actions(&answered.steps).map_err(|e| e.to_string())?;
+            let timing: Option<Timing> = answered
+                .timing
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| format!("stored challenge timing: {e}"))?;
+            let capture: CaptureReport = serde_json::from_str(&answered.report).unwrap_or_default();
+            let issued = usize::try_from(answered.number).unwrap_or(1).max(1);
+            Some(AnsweredChallenge { challenge: Challenge { steps, timing }, capture, issued })
         }
         None => None,
     };

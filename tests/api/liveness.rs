@@ -180,7 +180,13 @@ async fn challenge_misuse_is_refused(db: Db) {
     // A new challenge voids the old one.
     let (status, fresh) = app.step(Method::POST, "/v1/candidate/challenge", &token_b, None).await;
     assert_eq!(status, 200);
-    assert_eq!(fresh["steps"].as_array().unwrap().len(), 3, "{fresh}");
+    // Four steps, each with its prompt time and a window to start in.
+    assert_eq!(fresh["steps"].as_array().unwrap().len(), 4, "{fresh}");
+    let prompts = fresh["timing"]["prompts_ms"].as_array().unwrap();
+    assert_eq!(prompts.len(), 4, "{fresh}");
+    assert!(prompts.windows(2).all(|w| w[1].as_u64().unwrap() >= w[0].as_u64().unwrap() + 2000), "{fresh}");
+    assert_eq!(fresh["timing"]["window_ms"], 1800, "{fresh}");
+    assert_eq!(fresh["remaining"], 1, "{fresh}");
     let (status, body) = send_selfie(&app, &token_b, &challenge_b, &clip).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("challenge_used")), "{body}");
     // Nothing was stored by the refused uploads, and the candidate can still answer.
@@ -212,7 +218,52 @@ async fn an_unreadable_document_photo_is_flagged_for_a_retake(db: Db) {
     assert_eq!(body["readability"]["data_found"], true, "{body}");
 }
 
+/// Re-asking for a challenge is capped (default 3 per attempt), each is audited with its
+/// number, and a selfie answering anything but the first goes to a person.
+async fn challenges_are_capped_audited_and_reissues_reviewed(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((document, clip)) = carphone_case(dir.path()) else { return };
+    let Some(app) = spawn_app_with(db, |s| {
+        s.liveness.required = true;
+        s.liveness.fixed_challenge = Some(CARPHONE_DOES.into());
+    })
+    .await
+    else {
+        return;
+    };
+    let (id, token, _) = up_to_selfie(&app, "rerolls", &document).await;
+    let mut last = String::new();
+    for remaining in [1, 0] {
+        let (status, body) = app.step(Method::POST, "/v1/candidate/challenge", &token, None).await;
+        assert_eq!((status, body["remaining"].as_u64()), (200, Some(remaining)), "{body}");
+        last = body["challenge_id"].as_str().unwrap().to_owned();
+    }
+    let (status, body) = app.step(Method::POST, "/v1/candidate/challenge", &token, None).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("challenge_limit_reached")), "{body}");
+    let done = finish(&app, &id, &token, &last, &clip).await;
+    let live = &done["results"]["liveness"];
+    assert_eq!(live["challenge"]["passed"], true, "{live}");
+    assert!(live["review"].as_array().unwrap().contains(&"challenge_reissued".into()), "{live}");
+    let signal = live["signals"].as_array().unwrap().iter().find(|s| s["code"] == "challenge_reissued").unwrap();
+    assert_eq!(signal["evidence"]["challenges"], 3, "{live}");
+    assert_eq!(done["status"], "review", "{done}");
+    let events = app.get_json(&app.keys["auditor"], "/v1/audit/events?kind=challenge.issued&limit=100").await;
+    let numbers: Vec<i64> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["verification_id"] == id.as_str())
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(e["entry"].as_str().unwrap()).unwrap()["data"]["number"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(numbers, vec![1, 2, 3], "{events}");
+}
+
 on_both_engines! {
+    rerolls => challenges_are_capped_audited_and_reissues_reviewed,
     unreadable_document => an_unreadable_document_photo_is_flagged_for_a_retake,
     challenge_replay_print => challenge_replay_and_print_attack,
     unperformed_challenge => a_clip_that_does_not_perform_the_challenge_is_rejected,

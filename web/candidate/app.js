@@ -289,13 +289,17 @@ $("selfie-start").onclick = async () => {
   const chunks = [];
   const recorder = new MediaRecorder(stream, { mimeType: mime, videoBitsPerSecond: 2500000 });
   recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
-  const total = Math.min(challenge.max_seconds * 1000, Math.max(challenge.min_seconds * 1000, HOLD_MS + STEP_MS * challenge.steps.length));
+  // A drawn challenge says when to prompt each step (its step must start soon after);
+  // a fixed one is prompted every STEP_MS.
+  const prompts = challenge.timing ? challenge.timing.prompts_ms : challenge.steps.map((_, i) => HOLD_MS + STEP_MS * i);
+  const end = challenge.timing ? prompts[prompts.length - 1] + challenge.timing.window_ms : HOLD_MS + STEP_MS * challenge.steps.length;
+  const total = Math.min(challenge.max_seconds * 1000, Math.max(challenge.min_seconds * 1000, end));
   recording = true;
   video.requestVideoFrameCallback(tick);
   recorder.start(500);
   $("instruction").textContent = t("selfie.hold");
   challenge.steps.forEach((action, i) => {
-    setTimeout(() => { $("instruction").textContent = t("action." + action); }, HOLD_MS + STEP_MS * i);
+    setTimeout(() => { $("instruction").textContent = t("action." + action); }, prompts[i]);
   });
   await new Promise((resolve) => setTimeout(resolve, total));
   recorder.stop();

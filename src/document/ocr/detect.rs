@@ -73,7 +73,9 @@ impl TextDetector {
         let tensor =
             TensorRef::from_array_view(([1usize, 3, uh, uw], input.as_slice())).map_err(EngineError::Inference)?;
         let outputs = session.run(ort::inputs![tensor]).map_err(EngineError::Inference)?;
-        times.inference += started.elapsed();
+        let spent = started.elapsed();
+        times.inference += spent;
+        crate::engine::runtime::note_inference("text_detector", spent);
         let (_, map) = outputs
             .get("fetch_name_0")
             .ok_or(EngineError::UnexpectedOutput("text detector output missing"))?

@@ -82,7 +82,9 @@ impl TextRecogniser {
             let tensor = TensorRef::from_array_view(([batch.len(), 3, HEIGHT, width], input.as_slice()))
                 .map_err(EngineError::Inference)?;
             let outputs = session.run(ort::inputs![tensor]).map_err(EngineError::Inference)?;
-            times.inference += started.elapsed();
+            let spent = started.elapsed();
+            times.inference += spent;
+            crate::engine::runtime::note_inference("text_recogniser", spent);
             let (shape, probs) = outputs
                 .get("fetch_name_0")
                 .ok_or(EngineError::UnexpectedOutput("text recogniser output missing"))?

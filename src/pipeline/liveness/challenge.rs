@@ -12,23 +12,33 @@
 //!   well under 100 ms, so at 30 fps one frame may be all that sees it shut and at 12 fps
 //!   none: the half-closed frames either side reach `blink_closed` (Carphone: 0.71 on the
 //!   shut frame, 0.24 and 0.35 beside it, 0.01–0.10 otherwise);
+//! - look down: pitch at least `up_degrees` below the neutral pitch, held for `hold_ms`;
 //! - a smile: the mean mouth-smile score at least `smile` and `smile_rise` above the neutral
+//!   score, held for `hold_ms`;
+//! - an open mouth: the jaw-open score at least `jaw_open` and `jaw_rise` above the neutral
 //!   score, held for `hold_ms`.
 //!
 //! "Held for `hold_ms`" is measured from the run's first sample to the first sample after it
 //! (or, at the clip's end, its last sample plus the typical frame gap), so two samples at
 //! 15 fps, two at 12 fps and three at 30 fps all hold for 100 ms.
 //!
-//! Step k is met by the first matching event that starts after step k−1's event started and
-//! no later than `window_ms` after it (the first step: after the clip's start). Order is by
-//! onset, so a blink while the head is still turned counts after the turn. A step whose
-//! action happens only before that point is out of order; one that never happens is missing.
+//! A timed challenge (every drawn one: `domain::challenge::Timing`): step k is met by an event
+//! of its action that starts inside its own window, from `EARLY_MS` before its prompt to
+//! `window_ms` after it. The step fails as `wrong_action` when, in that window, the opposite
+//! head movement (left for right, up for down) starts before the asked one, and as
+//! `out_of_window` when its action happens only elsewhere in the clip.
+//!
+//! An untimed challenge (a fixed one, for recorded clips): step k is met by the first
+//! matching event that starts after step k−1's event started and no later than `window_ms`
+//! after it (the first step: after the clip's start). Order is by onset, so a blink while
+//! the head is still turned counts after the turn. A step whose action happens only before
+//! that point is out of order; one that never happens is missing.
 //! Pose outliers (a solvePnP flip: |roll| over 90°) are dropped before the series is built.
 
 use serde::Serialize;
 
 use super::observe::Observation;
-use crate::domain::challenge::Action;
+use crate::domain::challenge::{Action, Timing};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ChallengeThresholds {
@@ -40,6 +50,8 @@ pub struct ChallengeThresholds {
     pub blink_max_ms: f64,
     pub smile: f32,
     pub smile_rise: f32,
+    pub jaw_open: f32,
+    pub jaw_rise: f32,
     pub hold_ms: f64,
     pub window_ms: f64,
 }
@@ -55,6 +67,8 @@ impl Default for ChallengeThresholds {
             blink_max_ms: 1000.0,
             smile: 0.5,
             smile_rise: 0.3,
+            jaw_open: 0.35,
+            jaw_rise: 0.25,
             hold_ms: 100.0,
             window_ms: 6000.0,
         }
@@ -66,12 +80,15 @@ impl Default for ChallengeThresholds {
 pub struct StepResult {
     pub step: usize,
     pub action: Action,
-    /// `done`, `missing` or `out_of_order`.
+    /// `done`, `missing`, `out_of_order`, `out_of_window` or `wrong_action`.
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to_ms: Option<f64>,
+    /// The step's window, for a timed challenge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_ms: Option<(f64, f64)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +106,7 @@ struct Sample {
     pitch: f32,
     blink: f32,
     smile: f32,
+    jaw: f32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -103,7 +121,14 @@ fn series(frames: &[&Observation]) -> Vec<Sample> {
         .filter_map(|o| {
             let face = o.face.as_ref()?;
             let pose = face.pose.filter(|p| p.roll.abs() <= 90.0 && p.yaw.abs() <= 90.0)?;
-            Some(Sample { t: o.timestamp_ms, yaw: pose.yaw, pitch: pose.pitch, blink: face.blink(), smile: face.smile })
+            Some(Sample {
+                t: o.timestamp_ms,
+                yaw: pose.yaw,
+                pitch: pose.pitch,
+                blink: face.blink(),
+                smile: face.smile,
+                jaw: face.jaw_open,
+            })
         })
         .collect()
 }
@@ -188,6 +213,7 @@ fn events(samples: &[Sample], action: Action, t: &ChallengeThresholds) -> Vec<Ev
     let pitch0 = median(neutral.iter().map(|s| s.pitch).collect());
     let smile0 = median(neutral.iter().map(|s| s.smile).collect());
     let blink0 = median(neutral.iter().map(|s| s.blink).collect());
+    let jaw0 = median(neutral.iter().map(|s| s.jaw).collect());
     let closed = t.blink_closed.max(blink0 + t.blink_rise);
     let open = t.blink_open.max(blink0 + t.blink_rise / 2.0);
     let hold = t.hold_ms;
@@ -195,7 +221,9 @@ fn events(samples: &[Sample], action: Action, t: &ChallengeThresholds) -> Vec<Ev
         Action::TurnLeft => runs(samples, hold, |s| s.yaw - yaw0 >= t.turn_degrees),
         Action::TurnRight => runs(samples, hold, |s| yaw0 - s.yaw >= t.turn_degrees),
         Action::LookUp => runs(samples, hold, |s| s.pitch - pitch0 >= t.up_degrees),
+        Action::LookDown => runs(samples, hold, |s| pitch0 - s.pitch >= t.up_degrees),
         Action::Smile => runs(samples, hold, |s| s.smile >= t.smile && s.smile - smile0 >= t.smile_rise),
+        Action::OpenMouth => runs(samples, hold, |s| s.jaw >= t.jaw_open && s.jaw - jaw0 >= t.jaw_rise),
         Action::Blink => blinks(samples, closed, open, t.blink_max_ms),
         Action::BlinkTwice => {
             let single = blinks(samples, closed, open, t.blink_max_ms);
@@ -210,43 +238,108 @@ fn events(samples: &[Sample], action: Action, t: &ChallengeThresholds) -> Vec<Ev
     }
 }
 
-/// Checks `steps` against the observed frames (`Observed::timeline`: in time order).
-pub fn verify(frames: &[&Observation], steps: &[Action], thresholds: &ChallengeThresholds) -> ChallengeResult {
-    let samples = series(frames);
-    // Strictly after the cursor: the first step may start on the first sample.
-    let mut cursor = samples.first().map_or(0.0, |s| s.t) - 1.0;
-    let mut results = Vec::new();
-    let mut reasons = Vec::new();
-    for (index, &action) in steps.iter().enumerate() {
-        let step = index + 1;
-        let found = events(&samples, action, thresholds);
-        let next = found.iter().find(|e| e.from > cursor && e.from <= cursor + thresholds.window_ms);
-        let (outcome, event) = match next {
-            Some(e) => ("done", Some(*e)),
-            None if found.iter().any(|e| e.from < cursor) => ("out_of_order", found.first().copied()),
-            None => ("missing", None),
-        };
-        if outcome == "done"
-            && let Some(e) = event
-        {
-            cursor = e.from;
-        } else {
-            reasons.push(format!("challenge_step_{step}_{action}_{outcome}"));
-        }
-        results.push(StepResult { step, action, outcome, from_ms: event.map(|e| e.from), to_ms: event.map(|e| e.to) });
+/// The head movement that undoes `action`'s (left for right, up for down).
+fn opposite(action: Action) -> Option<Action> {
+    match action {
+        Action::TurnLeft => Some(Action::TurnRight),
+        Action::TurnRight => Some(Action::TurnLeft),
+        Action::LookUp => Some(Action::LookDown),
+        Action::LookDown => Some(Action::LookUp),
+        _ => None,
     }
+}
+
+/// Checks `steps` (with their `timing`, when drawn) against the observed frames
+/// (`Observed::timeline`: in time order).
+pub fn verify(
+    frames: &[&Observation],
+    steps: &[Action],
+    timing: Option<&Timing>,
+    thresholds: &ChallengeThresholds,
+) -> ChallengeResult {
+    let samples = series(frames);
+    let found = |action: Action| events(&samples, action, thresholds);
+    let results = match timing {
+        Some(timing) => timed(steps, timing, found),
+        None => untimed(steps, samples.first().map_or(0.0, |s| s.t), thresholds.window_ms, found),
+    };
+    let mut reasons: Vec<String> = results
+        .iter()
+        .filter(|r| r.outcome != "done")
+        .map(|r| format!("challenge_step_{}_{}_{}", r.step, r.action, r.outcome))
+        .collect();
     if steps.is_empty() {
         reasons.push("challenge_empty".to_owned());
     }
     ChallengeResult { passed: reasons.is_empty(), steps: results, reasons }
 }
 
+/// Each step inside its own window (see the module doc).
+fn timed(steps: &[Action], timing: &Timing, found: impl Fn(Action) -> Vec<Event>) -> Vec<StepResult> {
+    let mut results = Vec::new();
+    for (index, &action) in steps.iter().enumerate() {
+        let window = timing.window(index);
+        let all = found(action);
+        let inside = |e: &&Event| window.is_some_and(|(from, to)| e.from >= from && e.from < to);
+        let (outcome, event) = match all.iter().find(inside) {
+            Some(e) => {
+                let undone = opposite(action)
+                    .map(&found)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|o| window.is_some_and(|(from, _)| o.from >= from && o.from < e.from));
+                (if undone { "wrong_action" } else { "done" }, Some(*e))
+            }
+            None if all.is_empty() => ("missing", None),
+            None => ("out_of_window", all.first().copied()),
+        };
+        results.push(StepResult {
+            step: index + 1,
+            action,
+            outcome,
+            from_ms: event.map(|e| e.from),
+            to_ms: event.map(|e| e.to),
+            window_ms: window,
+        });
+    }
+    results
+}
+
+/// Each step after the previous one, within `window_ms` of it (see the module doc).
+fn untimed(steps: &[Action], start: f64, window_ms: f64, found: impl Fn(Action) -> Vec<Event>) -> Vec<StepResult> {
+    // Strictly after the cursor: the first step may start on the first sample.
+    let mut cursor = start - 1.0;
+    let mut results = Vec::new();
+    for (index, &action) in steps.iter().enumerate() {
+        let all = found(action);
+        let next = all.iter().find(|e| e.from > cursor && e.from <= cursor + window_ms);
+        let (outcome, event) = match next {
+            Some(e) => ("done", Some(*e)),
+            None if all.iter().any(|e| e.from < cursor) => ("out_of_order", all.first().copied()),
+            None => ("missing", None),
+        };
+        if let (true, Some(e)) = (outcome == "done", event) {
+            cursor = e.from;
+        }
+        results.push(StepResult {
+            step: index + 1,
+            action,
+            outcome,
+            from_ms: event.map(|e| e.from),
+            to_ms: event.map(|e| e.to),
+            window_ms: None,
+        });
+    }
+    results
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::challenge::Challenge;
 
     fn s(t: f64, yaw: f32, blink: f32) -> Sample {
-        Sample { t, yaw, pitch: 0.0, blink, smile: 0.0 }
+        Sample { t, yaw, pitch: 0.0, blink, smile: 0.0, jaw: 0.0 }
     }
 
     #[test]
@@ -262,6 +355,70 @@ mod tests {
         assert!(runs(&two, 100.0, |x| x.yaw > 15.0).is_empty());
         let three = [at(0, 0.0), at(1, 20.0), at(2, 20.0), at(3, 20.0), at(4, 0.0)];
         assert_eq!(runs(&three, 100.0, |x| x.yaw > 15.0).len(), 1);
+    }
+
+    /// The events of a clip that answered `challenge`, each action starting `reaction` ms after
+    /// its prompt.
+    fn answered(challenge: &Challenge, reaction: impl Fn(usize) -> f64) -> impl Fn(Action) -> Vec<Event> {
+        let timing = challenge.timing.clone().unwrap();
+        let steps = challenge.steps.clone();
+        move |action| {
+            steps
+                .iter()
+                .zip(&timing.prompts_ms)
+                .enumerate()
+                .filter(|(_, (a, _))| **a == action)
+                .map(|(k, (_, at))| {
+                    let from = f64::from(*at) + reaction(k);
+                    Event { from, to: from + 600.0 }
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn a_recorded_answer_fits_another_drawn_challenge_less_than_once_in_a_hundred() {
+        // The attacker holds one clip that answered a real challenge (reaction 0.4–1.2 s) and
+        // asks for challenges (at most 3 per verification) until one fits.
+        use rand::Rng;
+        let mut rng = rand::rng();
+        let trials = 200_000;
+        let mut fits = 0;
+        for _ in 0..trials {
+            let recorded = Challenge::draw(4);
+            let delays: Vec<f64> = (0..4).map(|_| rng.random_range(400.0..1200.0)).collect();
+            let clip = answered(&recorded, |k| delays[k]);
+            let asked = Challenge::draw(4);
+            let result = timed(&asked.steps, asked.timing.as_ref().unwrap(), &clip);
+            fits += usize::from(result.iter().all(|r| r.outcome == "done"));
+        }
+        let p = fits as f64 / f64::from(trials);
+        let three_tries = 1.0 - (1.0 - p).powi(3);
+        eprintln!("P(a recorded answer fits a drawn challenge) = {p:.5}, within three tries {three_tries:.5}");
+        assert!(three_tries <= 0.01, "P(one fits) = {p}, with three tries {three_tries}");
+    }
+
+    #[test]
+    fn a_timed_step_must_start_in_its_window_and_not_after_the_opposite_movement() {
+        let challenge = Challenge {
+            steps: vec![Action::TurnLeft, Action::Smile],
+            timing: Some(Timing { prompts_ms: vec![1000, 3000], window_ms: 1800 }),
+        };
+        let timing = challenge.timing.as_ref().unwrap();
+        let on_time = answered(&challenge, |_| 700.0);
+        assert!(timed(&challenge.steps, timing, &on_time).iter().all(|r| r.outcome == "done"));
+        let late = answered(&challenge, |k| if k == 1 { 1900.0 } else { 700.0 });
+        let r = timed(&challenge.steps, timing, &late);
+        assert_eq!(r[1].outcome, "out_of_window");
+        // Turning right first, then left, in the left turn's window.
+        let both = |a: Action| match a {
+            Action::TurnRight => vec![Event { from: 1300.0, to: 1500.0 }],
+            Action::TurnLeft => vec![Event { from: 1900.0, to: 2300.0 }],
+            Action::Smile => vec![Event { from: 3600.0, to: 4000.0 }],
+            _ => Vec::new(),
+        };
+        let r = timed(&challenge.steps, timing, both);
+        assert_eq!((r[0].outcome, r[1].outcome), ("wrong_action", "done"));
     }
 
     #[test]

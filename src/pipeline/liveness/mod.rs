@@ -11,8 +11,8 @@
 //!
 //! Policy: a failed challenge, planar motion during a head turn, a face that changes, a face unlike the
 //! document's or the same bytes as another verification's selfie fail liveness (reject).
-//! Planar motion without a turn, a second face, a near-duplicate of another selfie, a virtual camera, odd frame timing or
-//! an editing tool's metadata send the case to a person (review). The passive anti-spoof
+//! Planar motion without a turn, a second face, a near-duplicate of another selfie, a virtual camera, odd frame timing,
+//! more than one challenge asked for or an editing tool's metadata send the case to a person (review). The passive anti-spoof
 //! score is recorded and never decides (AUC 0.85 on prints; it calls most photos spoof).
 
 pub mod challenge;
@@ -30,7 +30,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tracing::instrument;
 
-use crate::domain::challenge::Action;
+use crate::domain::challenge::{Action, Timing};
 use crate::domain::face::Embedding;
 use crate::engine::Engine;
 use crate::tokens::claims::CheckDetail;
@@ -43,6 +43,11 @@ use planarity::{Planarity, PlanarityThresholds};
 /// What the stage needs besides the video.
 pub struct LivenessInput<'a> {
     pub steps: &'a [Action],
+    /// When each step was prompted (a drawn challenge); `None` for a fixed one.
+    pub timing: Option<&'a Timing>,
+    /// Challenges issued for this attempt, the answered one included: more than one is a
+    /// signal (an attacker with a recorded clip asks until one fits).
+    pub challenges_issued: usize,
     pub capture: &'a CaptureReport,
     /// The selfie's bytes (container metadata).
     pub bytes: &'a [u8],
@@ -57,7 +62,17 @@ pub struct LivenessInput<'a> {
 impl<'a> LivenessInput<'a> {
     /// A clip assessed on its own: no other verifications, no document face.
     pub fn alone(steps: &'a [Action], capture: &'a CaptureReport, bytes: &'a [u8], face_threshold: f32) -> Self {
-        Self { steps, capture, bytes, same_bytes: &[], earlier: &[], document_face: None, face_threshold }
+        Self {
+            steps,
+            timing: None,
+            challenges_issued: 1,
+            capture,
+            bytes,
+            same_bytes: &[],
+            earlier: &[],
+            document_face: None,
+            face_threshold,
+        }
     }
 }
 
@@ -131,7 +146,7 @@ pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Resu
     let started = Instant::now();
     let observed = observe::observe(engine, selfie, ObserveSettings::default())?;
     let frames = &observed.frames;
-    let challenge = challenge::verify(&observed.timeline(), input.steps, &ChallengeThresholds::default());
+    let challenge = challenge::verify(&observed.timeline(), input.steps, input.timing, &ChallengeThresholds::default());
     let planarity =
         planarity::assess(frames, &PlanarityThresholds::default()).map_err(crate::engine::EngineError::OpenCv)?;
     let consistency = consistency::assess(frames, input.document_face, input.face_threshold);
@@ -188,6 +203,12 @@ pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Resu
         signals.push(Signal {
             code: "second_face",
             evidence: serde_json::json!({ "frames": [first, last], "ranges": consistency.extra_faces.len() }),
+        });
+    }
+    if input.challenges_issued > 1 {
+        signals.push(Signal {
+            code: "challenge_reissued",
+            evidence: serde_json::json!({ "challenges": input.challenges_issued }),
         });
     }
     signals.extend(injection::virtual_camera(input.capture));
