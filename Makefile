@@ -34,6 +34,8 @@ bench: setup
 	$(CARGO) bench --locked --bench face_pipeline
 	$(CARGO) bench --locked --bench document
 	$(CARGO) bench --locked --bench liveness
+	$(CARGO) bench --locked --bench planarity
+	$(CARGO) bench --locked --bench verify
 	$(CARGO) bench --locked --bench face_search
 	IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) bench --locked --bench service
 

@@ -10,6 +10,7 @@ packages=(
   libsqlite3-dev                     # sqlx sqlite-unbundled
   ffmpeg                             # test and benchmark clips (VP8/VP9 WebM, H.264 MP4)
   python3 python3-venv python3-pip   # scripts/setup.py and the model conversion venv
+  time                               # GNU time: the benches' whole-process wall, CPU and peak memory
 )
 # `--browser` (make test): Debian's Chromium for the browser test, driven by playwright-core
 # (never a downloaded browser), and Node.js unless the machine has its own.

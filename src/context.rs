@@ -75,9 +75,11 @@ impl Context {
     /// store and loads the models.
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, StartError> {
         let engine_settings = settings.engine.clone();
-        let engine = tokio::task::spawn_blocking(move || Engine::load(&engine_settings))
-            .await
-            .map_err(|_| EngineError::Poisoned)??;
+        // A server creates every session now: its first request should not be the one that waits.
+        let engine =
+            tokio::task::spawn_blocking(move || Engine::load(&engine_settings).and_then(|e| e.preload().map(|()| e)))
+                .await
+                .map_err(|_| EngineError::Poisoned)??;
         Self::with_engine(settings, clock, engine).await
     }
 

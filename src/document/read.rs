@@ -112,15 +112,29 @@ pub fn find_mrz(boxes: &[ReadBox], today: Date) -> Option<MrzRead> {
     best.map(|(_, read)| read)
 }
 
+/// Lines read first: a zone has at most three, and they are a document's longest.
+const LONGEST_FIRST: usize = 4;
+
 /// Reads the zone on a BGR photo. MRZ lines are the longest text lines on a document, so the
-/// lines at least 8 times as wide as high are read first; the shorter ones (down to 3 times,
-/// for a zone the detector split) only when those gave no zone with valid check digits.
+/// four longest lines at least 8 times as wide as high are read first, then the other lines
+/// that long, and the shorter ones (down to 3 times, for a zone the detector split) only
+/// while no zone with valid check digits was found.
 pub fn read_mrz(ocr: &Ocr, bgr: &Mat, today: Date, times: &mut StageTimes) -> Result<Option<MrzRead>, EngineError> {
     let boxes: Vec<TextBox> = ocr.detector.detect(bgr, times)?;
-    let (long, short): (Vec<TextBox>, Vec<TextBox>) =
+    let (mut long, short): (Vec<TextBox>, Vec<TextBox>) =
         boxes.into_iter().filter(|b| b.aspect() >= 3.0).partition(|b| b.aspect() >= 8.0);
+    let length = |b: &TextBox| b.rect.size.width.max(b.rect.size.height);
+    long.sort_by(|a, b| length(b).total_cmp(&length(a)));
+    let rest = long.split_off(long.len().min(LONGEST_FIRST));
     let mut read = read_boxes(ocr, bgr, long, times)?;
-    let first = find_mrz(&read, today);
+    read.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
+    let longest = find_mrz(&read, today);
+    if longest.as_ref().is_some_and(|m| m.mrz.check_digits_valid()) {
+        return Ok(longest);
+    }
+    read.extend(read_boxes(ocr, bgr, rest, times)?);
+    read.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
+    let first = find_mrz(&read, today).or(longest);
     if first.as_ref().is_some_and(|m| m.mrz.check_digits_valid()) || short.is_empty() {
         return Ok(first);
     }

@@ -5,26 +5,30 @@
 //! Input: a square crop of the face box's longer side around its centre, resized to 256,
 //! RGB 0–1 NHWC. Score = Σ |leaf score| · leaf mask; higher means more likely a spoof.
 
-use std::sync::Mutex;
 use std::time::Instant;
 
 use opencv::core::Mat;
-use ort::session::Session;
 use ort::value::TensorRef;
 
 use super::mesh::square_crop_nhwc;
-use super::{EngineError, StageTimes, lock};
+use super::runtime::ModelSession;
+use super::{EngineError, StageTimes};
 use crate::domain::face::BoundingBox;
 
 const SIDE: i32 = 256;
 
 pub struct AntiSpoof {
-    session: Mutex<Session>,
+    session: ModelSession,
 }
 
 impl AntiSpoof {
-    pub fn new(session: Session) -> Self {
-        Self { session: Mutex::new(session) }
+    pub fn new(session: ModelSession) -> Self {
+        Self { session }
+    }
+
+    /// Creates the session now (see `Engine::preload`).
+    pub fn preload(&self) -> Result<(), EngineError> {
+        self.session.preload()
     }
 
     /// The spoof score of the face in `bbox` (about 0 for live, up to about 1 or more for spoof).
@@ -35,7 +39,7 @@ impl AntiSpoof {
         let half = f64::from(SIDE) / 2.0;
         let input = square_crop_nhwc(bgr, [[scale, 0.0, half - scale * cx], [0.0, scale, half - scale * cy]], SIDE)?;
         let started = Instant::now();
-        let mut session = lock(&self.session)?;
+        let mut session = self.session.lock()?;
         let n = SIDE as usize;
         let tensor =
             TensorRef::from_array_view(([1usize, n, n, 3], input.as_slice())).map_err(EngineError::Inference)?;

@@ -1,16 +1,15 @@
 //! YuNet face detector (2023mar): letterbox to 640×640, decode the three strides, NMS.
 //! Decoding follows ../shared/models/SOURCES.md and OpenCV's FaceDetectorYN.
 
-use std::sync::Mutex;
 use std::time::Instant;
 
 use opencv::core::{Mat, Scalar, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
-use ort::session::Session;
 use ort::value::TensorRef;
 
-use super::{EngineError, StageTimes, lock};
+use super::runtime::ModelSession;
+use super::{EngineError, StageTimes};
 use crate::domain::face::{BoundingBox, Detection, Landmarks};
 
 /// The model's fixed input side.
@@ -34,13 +33,18 @@ impl Default for DetectorSettings {
 }
 
 pub struct Detector {
-    session: Mutex<Session>,
+    session: ModelSession,
     settings: DetectorSettings,
 }
 
 impl Detector {
-    pub fn new(session: Session, settings: DetectorSettings) -> Self {
-        Self { session: Mutex::new(session), settings }
+    pub fn new(session: ModelSession, settings: DetectorSettings) -> Self {
+        Self { session, settings }
+    }
+
+    /// Creates the session now (see `Engine::preload`).
+    pub fn preload(&self) -> Result<(), EngineError> {
+        self.session.preload()
     }
 
     /// Every face in a BGR image, strongest first, in source-image pixels. A face that
@@ -75,7 +79,7 @@ impl Detector {
     fn detect_once(&self, bgr: &Mat, times: &mut StageTimes) -> Result<Vec<Detection>, EngineError> {
         let (input, scale) = letterbox(bgr)?;
         let started = Instant::now();
-        let mut session = lock(&self.session)?;
+        let mut session = self.session.lock()?;
         let tensor =
             TensorRef::from_array_view(([1usize, 3, 640, 640], input.as_slice())).map_err(EngineError::Inference)?;
         let outputs = session.run(ort::inputs![tensor]).map_err(EngineError::Inference)?;

@@ -59,6 +59,28 @@ pub enum MediaError {
 }
 
 impl MediaError {
+    /// The same error again (an input decoded once is reported by every stage that needed it).
+    pub fn same(&self) -> Self {
+        match self {
+            Self::Unreadable(e) => Self::Unreadable(std::io::Error::new(e.kind(), e.to_string())),
+            Self::Empty => Self::Empty,
+            Self::TooManyBytes { limit } => Self::TooManyBytes { limit: *limit },
+            Self::UnsupportedFormat => Self::UnsupportedFormat,
+            Self::Truncated => Self::Truncated,
+            Self::Corrupt => Self::Corrupt,
+            Self::Undecodable => Self::Undecodable,
+            Self::ImageTooLarge { width, height, limit } => {
+                Self::ImageTooLarge { width: *width, height: *height, limit: *limit }
+            }
+            Self::VideoTooLarge { width, height, limit } => {
+                Self::VideoTooLarge { width: *width, height: *height, limit: *limit }
+            }
+            Self::VideoTooLong { limit } => Self::VideoTooLong { limit: *limit },
+            Self::NoFrames => Self::NoFrames,
+            Self::NotAnImage => Self::NotAnImage,
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unreadable(_) => "file_unreadable",

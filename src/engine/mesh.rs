@@ -6,16 +6,15 @@
 //! inverse of the crop transform (z is scaled like x and y). The blendshape model takes the
 //! (x, y) of 146 listed points and returns 52 ARKit scores.
 
-use std::sync::Mutex;
 use std::time::Instant;
 
 use opencv::core::{BORDER_CONSTANT, Mat, Point2f, Scalar, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
-use ort::session::Session;
 use ort::value::TensorRef;
 
-use super::{EngineError, StageTimes, lock};
+use super::runtime::ModelSession;
+use super::{EngineError, StageTimes};
 use crate::domain::face::Detection;
 
 const SIDE: i32 = 256;
@@ -67,8 +66,8 @@ impl FaceMesh {
 }
 
 pub struct MeshModels {
-    mesh: Mutex<Session>,
-    blendshapes: Mutex<Session>,
+    mesh: ModelSession,
+    blendshapes: ModelSession,
 }
 
 /// The crop's forward transform (frame → crop) as a 2×3 matrix, and its inverse.
@@ -94,8 +93,14 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 impl MeshModels {
-    pub fn new(mesh: Session, blendshapes: Session) -> Self {
-        Self { mesh: Mutex::new(mesh), blendshapes: Mutex::new(blendshapes) }
+    pub fn new(mesh: ModelSession, blendshapes: ModelSession) -> Self {
+        Self { mesh, blendshapes }
+    }
+
+    /// Creates both sessions now (see `Engine::preload`).
+    pub fn preload(&self) -> Result<(), EngineError> {
+        self.mesh.preload()?;
+        self.blendshapes.preload()
     }
 
     /// The mesh of the face the detector found in a BGR frame.
@@ -103,7 +108,7 @@ impl MeshModels {
         let (forward, inverse) = crop_transform(face);
         let input = square_crop_nhwc(bgr, forward, SIDE)?;
         let started = Instant::now();
-        let mut session = lock(&self.mesh)?;
+        let mut session = self.mesh.lock()?;
         let side = SIDE as usize;
         let tensor =
             TensorRef::from_array_view(([1usize, side, side, 3], input.as_slice())).map_err(EngineError::Inference)?;
@@ -136,7 +141,7 @@ impl MeshModels {
     pub fn blendshapes(&self, mesh: &FaceMesh, times: &mut StageTimes) -> Result<Vec<f32>, EngineError> {
         let input: Vec<f32> = BLENDSHAPE_POINTS.iter().flat_map(|&i| mesh.xy(i)).collect();
         let started = Instant::now();
-        let mut session = lock(&self.blendshapes)?;
+        let mut session = self.blendshapes.lock()?;
         let tensor = TensorRef::from_array_view(([1usize, BLENDSHAPE_POINTS.len(), 2], input.as_slice()))
             .map_err(EngineError::Inference)?;
         let outputs = session.run(ort::inputs![tensor]).map_err(EngineError::Inference)?;
@@ -161,7 +166,7 @@ impl MeshModels {
             .flat_map(|y| (0..side).flat_map(move |x| (0..3).map(move |c| ((7 * y + 13 * x + 29 * c) % 256) as f32)))
             .map(|v| v / 255.0)
             .collect();
-        let mut session = lock(&self.mesh)?;
+        let mut session = self.mesh.lock()?;
         let tensor =
             TensorRef::from_array_view(([1usize, side, side, 3], image.as_slice())).map_err(EngineError::Inference)?;
         let outputs = session.run(ort::inputs![tensor]).map_err(EngineError::Inference)?;
@@ -177,7 +182,7 @@ impl MeshModels {
         drop(session);
         let points: Vec<f32> =
             (0..BLENDSHAPE_POINTS.len()).flat_map(|i| [((37 * i) % 256) as f32, ((91 * i) % 256) as f32]).collect();
-        let mut session = lock(&self.blendshapes)?;
+        let mut session = self.blendshapes.lock()?;
         let tensor = TensorRef::from_array_view(([1usize, BLENDSHAPE_POINTS.len(), 2], points.as_slice()))
             .map_err(EngineError::Inference)?;
         let outputs = session.run(ort::inputs![tensor]).map_err(EngineError::Inference)?;

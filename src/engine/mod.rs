@@ -14,7 +14,7 @@ pub mod runtime;
 pub mod stills;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use opencv::core::Mat;
@@ -29,6 +29,7 @@ use detector::{Detector, DetectorSettings};
 use manifest::Manifest;
 use mesh::MeshModels;
 use recogniser::Recogniser;
+use runtime::ModelSession;
 
 /// Why the engine could not start or run. Not caused by the caller's media.
 #[derive(Debug, thiserror::Error)]
@@ -64,10 +65,6 @@ impl EngineError {
     }
 }
 
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>, EngineError> {
-    mutex.lock().map_err(|_| EngineError::Poisoned)
-}
-
 /// Time spent per stage, plus the part of it spent inside ONNX Runtime. Video decoding runs
 /// beside the analysis, so the stages can add up to more than the wall time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -88,9 +85,8 @@ pub struct EngineSettings {
     pub models_dir: PathBuf,
     /// The ONNX Runtime shared library; default: `models_dir`/the manifest's runtime file.
     pub runtime_library: Option<PathBuf>,
-    /// Threads each model session may use for one inference. 1 by default: YuNet and SFace
-    /// are small, and on 2 cores one thread per inference beside the video decoder thread
-    /// measured faster than two (`make bench`: 586 vs 823 ms for a 5 s 720p WebM).
+    /// Threads of the one intra-op pool every model session shares (the calling thread
+    /// included; idle ones sleep, never spin). 2 by default, the machine's cores.
     pub intra_threads: usize,
     /// Video frames analysed per clip, spread evenly (see `decode`).
     pub sample_frames: usize,
@@ -104,7 +100,7 @@ impl Default for EngineSettings {
         Self {
             models_dir: default_models_dir(),
             runtime_library: None,
-            intra_threads: 1,
+            intra_threads: 2,
             sample_frames: 8,
             detector: DetectorSettings::default(),
             quality: QualityThresholds::default(),
@@ -176,31 +172,39 @@ impl Engine {
             Some(path) => path.clone(),
             None => runtime::verified_path(&settings.models_dir, &manifest.runtime)?,
         };
-        let env = runtime::environment(&library)?;
-        let threads = settings.intra_threads.max(1);
+        let env = runtime::environment(&library, settings.intra_threads)?;
         let detector_path = runtime::verified_path(&settings.models_dir, manifest.model("face_detector")?)?;
         let recogniser_path = runtime::verified_path(&settings.models_dir, manifest.model("face_recogniser")?)?;
         let text_detector_path = runtime::verified_path(&settings.models_dir, manifest.model("text_detector")?)?;
         let text_recogniser_path = runtime::verified_path(&settings.models_dir, manifest.model("text_recogniser")?)?;
-        // The text detector runs once per document on a large image: it gets both cores.
         let ocr = Ocr {
-            detector: TextDetector::new(runtime::session(env, &text_detector_path, threads.max(2))?),
-            recogniser: TextRecogniser::new(runtime::session(env, &text_recogniser_path, threads.max(2))?)?,
+            detector: TextDetector::new(ModelSession::new(env, text_detector_path)),
+            recogniser: TextRecogniser::new(env, text_recogniser_path)?,
         };
-        let model = |name: &'static str| -> Result<ort::session::Session, EngineError> {
+        let model = |name: &'static str| -> Result<ModelSession, EngineError> {
             let path = runtime::verified_path(&settings.models_dir, manifest.model(name)?)?;
-            runtime::session(env, &path, threads)
+            Ok(ModelSession::new(env, path))
         };
         let mesh = MeshModels::new(model("face_mesh")?, model("face_blendshapes")?);
         let antispoof = AntiSpoof::new(model("antispoof")?);
         Ok(Arc::new(Self {
-            detector: Detector::new(runtime::session(env, &detector_path, threads)?, settings.detector),
-            recogniser: Recogniser::new(runtime::session(env, &recogniser_path, threads)?),
+            detector: Detector::new(ModelSession::new(env, detector_path), settings.detector),
+            recogniser: Recogniser::new(ModelSession::new(env, recogniser_path)),
             ocr,
             mesh,
             antispoof,
             settings: settings.clone(),
         }))
+    }
+
+    /// Creates every model's session now (a server does at start, so that its first request
+    /// is not the one that waits; a one-shot command lets each be created when first used).
+    pub fn preload(&self) -> Result<(), EngineError> {
+        self.detector.preload()?;
+        self.recogniser.preload()?;
+        self.ocr.detector.preload()?;
+        self.mesh.preload()?;
+        self.antispoof.preload()
     }
 
     /// The text models (document reading).

@@ -1,24 +1,28 @@
 //! SFace recogniser: aligned 112×112 BGR crop in, L2-normalised 128-d embedding out.
 
-use std::sync::Mutex;
 use std::time::Instant;
 
 use opencv::core::Mat;
 use opencv::prelude::*;
-use ort::session::Session;
 use ort::value::TensorRef;
 
 use super::align::ALIGNED_SIDE;
-use super::{EngineError, StageTimes, lock};
+use super::runtime::ModelSession;
+use super::{EngineError, StageTimes};
 use crate::domain::face::Embedding;
 
 pub struct Recogniser {
-    session: Mutex<Session>,
+    session: ModelSession,
 }
 
 impl Recogniser {
-    pub fn new(session: Session) -> Self {
-        Self { session: Mutex::new(session) }
+    pub fn new(session: ModelSession) -> Self {
+        Self { session }
+    }
+
+    /// Creates the session now (see `Engine::preload`).
+    pub fn preload(&self) -> Result<(), EngineError> {
+        self.session.preload()
     }
 
     /// Embeds an aligned crop. The model wants NCHW RGB in raw 0–255 (it normalises itself).
@@ -39,7 +43,7 @@ impl Recogniser {
             }
         }
         let started = Instant::now();
-        let mut session = lock(&self.session)?;
+        let mut session = self.session.lock()?;
         let tensor =
             TensorRef::from_array_view(([1usize, 3, side, side], input.as_slice())).map_err(EngineError::Inference)?;
         let outputs = session.run(ort::inputs![tensor]).map_err(EngineError::Inference)?;

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use opencv::core::Mat;
 use serde::Serialize;
 use time::Date;
 
@@ -174,13 +175,25 @@ pub fn check(
     today: Date,
     policy: DocumentPolicy,
 ) -> Result<DocumentCheck, ReadError> {
-    let started = std::time::Instant::now();
     let mut times = StageTimes::default();
-    let bgr = engine.decode_image(front, &mut times)?;
-    let mut reading = read_image(engine, &bgr, today)?;
+    let front = engine.decode_image(front, &mut times)?;
+    let back = back.map(|b| engine.decode_image(b, &mut times)).transpose()?;
+    check_images(engine, &front, back.as_ref(), claims, today, policy)
+}
+
+/// As `check`, on images already decoded (the pipeline decodes each input once).
+pub fn check_images(
+    engine: &Engine,
+    front: &Mat,
+    back: Option<&Mat>,
+    claims: &ClaimedIdentity,
+    today: Date,
+    policy: DocumentPolicy,
+) -> Result<DocumentCheck, ReadError> {
+    let started = std::time::Instant::now();
+    let mut reading = read_image(engine, front, today)?;
     if let Some(back) = back {
-        let bgr = engine.decode_image(back, &mut times)?;
-        let more = read_image(engine, &bgr, today)?;
+        let more = read_image(engine, back, today)?;
         reading.mrz = reading.mrz.or(more.mrz);
         reading.barcode = reading.barcode.or(more.barcode);
     }

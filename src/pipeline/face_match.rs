@@ -96,6 +96,29 @@ pub struct Timings {
     pub total: f64,
 }
 
+/// One selfie frame as face match reads it: how many faces, and the largest one measured
+/// (embedded when it is alone).
+#[derive(Debug, Clone)]
+pub struct SelfieFrame {
+    pub frame_index: usize,
+    pub timestamp_ms: f64,
+    pub faces: usize,
+    pub primary: Option<AnalysedFace>,
+}
+
+impl From<FrameAnalysis> for SelfieFrame {
+    fn from(f: FrameAnalysis) -> Self {
+        Self { frame_index: f.frame_index, timestamp_ms: f.timestamp_ms, faces: f.face_count(), primary: f.primary }
+    }
+}
+
+/// The selfie's frames face match uses, and how many the whole clip had.
+#[derive(Debug, Clone, Default)]
+pub struct SelfieFrames {
+    pub decoded: usize,
+    pub frames: Vec<SelfieFrame>,
+}
+
 /// The outcome of a comparison that ran.
 #[derive(Debug, Clone, Serialize)]
 pub struct FaceMatch {
@@ -108,9 +131,6 @@ pub struct FaceMatch {
     /// Machine-readable codes, `document_*` or `selfie_*`, when something failed.
     pub reasons: Vec<String>,
     pub timings_ms: Timings,
-    /// Per-frame analyses of the selfie, for later stages (not serialised).
-    #[serde(skip)]
-    pub frames: Vec<FrameAnalysis>,
     /// The document portrait's embedding, for the liveness stage (not serialised).
     #[serde(skip)]
     pub document_embedding: Option<crate::domain::face::Embedding>,
@@ -128,20 +148,71 @@ pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) 
     let mut times = StageTimes::default();
     let document = engine.decode_image(document, &mut times).map_err(|e| media_error(Side::Document, e))?;
     let selfie = engine.decode(selfie, &mut times).map_err(|e| media_error(Side::Selfie, e))?;
-    let analysis = engine.analyse(&document, 0, 0.0, Embed::Largest, &mut times)?;
-    let faces_found = analysis.face_count();
-    let Some(document_face) = analysis.primary else {
-        if let Media::Video(stream) = selfie {
-            stream.finish().map_err(|e| media_error(Side::Selfie, e))?;
+    let document_face = match analyse_document(engine, &document, &mut times) {
+        Ok(face) => face,
+        Err(e) => {
+            if let Media::Video(stream) = selfie {
+                stream.finish().map_err(|e| media_error(Side::Selfie, e))?;
+            }
+            return Err(e);
         }
-        return Err(FaceMatchError::NoFace { side: Side::Document });
     };
-    let (frames_decoded, frames) = analyse_selfie(engine, selfie, &mut times)?;
+    let frames = analyse_selfie(engine, selfie, &mut times)?;
+    conclude(document_face, &frames, threshold, &times, started)
+}
+
+/// The document's portrait: the largest face on it, embedded, and how many faces it shows.
+pub fn analyse_document(
+    engine: &Engine,
+    document: &opencv::core::Mat,
+    times: &mut StageTimes,
+) -> Result<(AnalysedFace, usize), FaceMatchError> {
+    let analysis = engine.analyse(document, 0, 0.0, Embed::Largest, times)?;
+    let faces = analysis.face_count();
+    analysis.primary.map(|face| (face, faces)).ok_or(FaceMatchError::NoFace { side: Side::Document })
+}
+
+/// Compares the document's portrait with selfie frames already measured (the liveness
+/// stage's face-match frames: the selfie is decoded once).
+pub fn compare_frames(
+    engine: &Engine,
+    document: &opencv::core::Mat,
+    frames: &SelfieFrames,
+    threshold: f32,
+) -> Result<FaceMatch, FaceMatchError> {
+    let started = Instant::now();
+    let mut times = StageTimes::default();
+    let document_face = analyse_document(engine, document, &mut times)?;
+    conclude(document_face, frames, threshold, &times, started)
+}
+
+/// Compares the document's portrait with a selfie photo.
+pub fn compare_image(
+    engine: &Engine,
+    document: &opencv::core::Mat,
+    selfie: &opencv::core::Mat,
+    threshold: f32,
+) -> Result<FaceMatch, FaceMatchError> {
+    let started = Instant::now();
+    let mut times = StageTimes::default();
+    let document_face = analyse_document(engine, document, &mut times)?;
+    let frame = engine.analyse(selfie, 0, 0.0, Embed::WhenAlone, &mut times)?;
+    let frames = SelfieFrames { decoded: 1, frames: vec![frame.into()] };
+    conclude(document_face, &frames, threshold, &times, started)
+}
+
+fn conclude(
+    (document_face, faces_found): (AnalysedFace, usize),
+    selfie: &SelfieFrames,
+    threshold: f32,
+    times: &StageTimes,
+    started: Instant,
+) -> Result<FaceMatch, FaceMatchError> {
+    let frames = &selfie.frames;
     if frames.iter().all(|f| f.primary.is_none()) {
         return Err(FaceMatchError::NoFace { side: Side::Selfie });
     }
-
-    let verdict = judge(&document_face, &frames, threshold)?;
+    let verdict = judge(&document_face, frames, threshold)?;
     tracing::info!(
         similarity = verdict.similarity,
         is_match = verdict.is_match,
@@ -159,9 +230,9 @@ pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) 
             quality: document_face.quality,
         },
         selfie: SelfieSummary {
-            frames_decoded,
+            frames_decoded: selfie.decoded,
             frames_analysed: frames.len(),
-            frames_single_face: frames.iter().filter(|f| f.face_count() == 1).count(),
+            frames_single_face: frames.iter().filter(|f| f.faces == 1).count(),
             frames_used: verdict.scores,
             similarity_min: verdict.similarity_min,
             similarity_median: verdict.similarity,
@@ -172,8 +243,7 @@ pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) 
                 .map(|(at, _)| at),
         },
         reasons: verdict.reasons,
-        timings_ms: timings(&times, started.elapsed().as_secs_f64() * 1e3),
-        frames,
+        timings_ms: timings(times, started.elapsed().as_secs_f64() * 1e3),
         document_embedding: document_face.embedding.clone(),
         selfie_embedding: verdict.template,
     })
@@ -205,23 +275,22 @@ fn media_error(side: Side, source: MediaError) -> FaceMatchError {
 }
 
 /// Analyses the selfie: one frame for an image, the sampled frames of a video as they are
-/// decoded. Returns the number of frames decoded and the analyses.
-fn analyse_selfie(
-    engine: &Engine,
-    media: Media,
-    times: &mut StageTimes,
-) -> Result<(usize, Vec<FrameAnalysis>), FaceMatchError> {
+/// decoded.
+fn analyse_selfie(engine: &Engine, media: Media, times: &mut StageTimes) -> Result<SelfieFrames, FaceMatchError> {
     match media {
-        Media::Image { bgr, .. } => Ok((1, vec![engine.analyse(&bgr, 0, 0.0, Embed::WhenAlone, times)?])),
+        Media::Image { bgr, .. } => {
+            Ok(SelfieFrames { decoded: 1, frames: vec![engine.analyse(&bgr, 0, 0.0, Embed::WhenAlone, times)?.into()] })
+        }
         Media::Video(stream) => {
-            let mut analyses = Vec::new();
+            let mut frames = Vec::new();
             for frame in stream.frames() {
-                analyses.push(engine.analyse(&frame.bgr, frame.index, frame.timestamp_ms, Embed::WhenAlone, times)?);
+                let analysis = engine.analyse(&frame.bgr, frame.index, frame.timestamp_ms, Embed::WhenAlone, times)?;
+                frames.push(analysis.into());
             }
             let summary = stream.finish().map_err(|e| media_error(Side::Selfie, e))?;
             // Decoding ran beside the analysis: its busy time is reported, not added to the wall.
             times.decode += summary.busy;
-            Ok((summary.decoded, analyses))
+            Ok(SelfieFrames { decoded: summary.decoded, frames })
         }
     }
 }
@@ -251,10 +320,10 @@ fn mean_template<'a>(
 }
 
 /// Applies the module's policy: which frames count, the median similarity, the reasons.
-fn judge(document: &AnalysedFace, frames: &[FrameAnalysis], threshold: f32) -> Result<Verdict, EngineError> {
+fn judge(document: &AnalysedFace, frames: &[SelfieFrame], threshold: f32) -> Result<Verdict, EngineError> {
     let mut reasons: Vec<String> = document.issues.iter().map(|i| reason(Side::Document, *i)).collect();
     let single: Vec<&AnalysedFace> =
-        frames.iter().filter(|f| f.face_count() == 1).filter_map(|f| f.primary.as_ref()).collect();
+        frames.iter().filter(|f| f.faces == 1).filter_map(|f| f.primary.as_ref()).collect();
     if single.len() * 2 < frames.len() {
         reasons.push(reason(Side::Selfie, QualityIssue::SeveralFaces));
     }

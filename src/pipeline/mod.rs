@@ -28,13 +28,17 @@ use std::path::PathBuf;
 use serde::Serialize;
 use tracing::instrument;
 
+use opencv::core::Mat;
+
 use crate::document::reading::ReadError;
+use crate::engine::decode::Media;
+use crate::engine::media::MediaError;
 use crate::engine::{Engine, EngineError};
 use decision::{DecisionPolicy, Verdict};
 use document_check::{ClaimedIdentity, DocumentCheck, DocumentPolicy};
 use face_match::{FaceMatch, FaceMatchError};
 use liveness::injection::CaptureReport;
-use liveness::observe::ObserveError;
+use liveness::observe::{ObserveError, ObserveSettings, Observed};
 use liveness::{Liveness, LivenessInput};
 use risk::{Risk, RiskFacts};
 use stage::EvidenceContext;
@@ -138,8 +142,18 @@ impl Stopwatch {
     }
 }
 
+/// The selfie as the stages read it: measured once, for face match and liveness.
+enum Selfie {
+    Video(Box<Observed>),
+    Image(Mat),
+    /// Unreadable media.
+    Bad(MediaError),
+}
+
 /// Runs every stage in order. An engine failure is an error (the job is retried); a problem
-/// with the candidate's media is a result.
+/// with the candidate's media is a result. Each input is decoded once: the document's front
+/// (and back) for the document stage and the portrait, the selfie video in one pass whose
+/// measurements serve face match and liveness.
 #[instrument(name = "pipeline", skip_all, fields(verification = %case.verification))]
 pub fn run(
     engine: &Engine,
@@ -148,29 +162,67 @@ pub fn run(
     policy: DecisionPolicy,
 ) -> Result<StageResults, EngineError> {
     let mut watch = Stopwatch::start();
+    let mut times = crate::engine::StageTimes::default();
+    let front = engine.decode_image(&case.document_front, &mut times);
     let document = {
         let _stage = tracing::info_span!("stage", stage = "document").entered();
-        match document_check::check(
-            engine,
-            &case.document_front,
-            case.document_back.as_deref(),
-            &facts.claims,
-            facts.today,
-            facts.document_policy,
-        ) {
+        let back = case.document_back.as_deref().map(|b| engine.decode_image(b, &mut times)).transpose();
+        let checked = match (&front, back) {
+            (Ok(front), Ok(back)) => document_check::check_images(
+                engine,
+                front,
+                back.as_ref(),
+                &facts.claims,
+                facts.today,
+                facts.document_policy,
+            ),
+            (Err(e), _) => Err(ReadError::Media(e.same())),
+            (_, Err(e)) => Err(ReadError::Media(e)),
+        };
+        match checked {
             Ok(check) => StageOutcome::Done(check),
             Err(ReadError::Engine(e)) => return Err(e),
             Err(e) => StageOutcome::Refused { code: e.code() },
         }
     };
     watch.lap("document");
-    let face = match face_match::compare(engine, &case.document_front, &case.selfie, policy.match_threshold) {
-        Ok(face) => StageOutcome::Done(face),
-        Err(FaceMatchError::Engine(e)) => return Err(e),
-        Err(e) => StageOutcome::Refused { code: e.code() },
+    let selfie = {
+        let _stage = tracing::info_span!("stage", stage = "selfie").entered();
+        match liveness::observe::open(engine, &case.selfie) {
+            Ok(Media::Image { bgr, .. }) => Selfie::Image(bgr),
+            Ok(Media::Video(stream)) => {
+                match liveness::observe::observe_stream(engine, stream, ObserveSettings::default()) {
+                    Ok(observed) => Selfie::Video(Box::new(observed)),
+                    Err(ObserveError::Engine(e)) => return Err(e),
+                    Err(ObserveError::Media(e)) => Selfie::Bad(e),
+                    Err(ObserveError::NotVideo) => Selfie::Bad(MediaError::Undecodable),
+                }
+            }
+            Err(e) => Selfie::Bad(e),
+        }
+    };
+    watch.lap("selfie");
+    let face = {
+        let _stage = tracing::info_span!("stage", stage = "face_match").entered();
+        let compared = match (&front, &selfie) {
+            (Err(e), _) => Err(FaceMatchError::Media { side: face_match::Side::Document, source: e.same() }),
+            (Ok(_), Selfie::Bad(e)) => Err(FaceMatchError::Media { side: face_match::Side::Selfie, source: e.same() }),
+            (Ok(document), Selfie::Video(observed)) => {
+                face_match::compare_frames(engine, document, &observed.selfie_frames(), policy.match_threshold)
+            }
+            (Ok(document), Selfie::Image(bgr)) => {
+                face_match::compare_image(engine, document, bgr, policy.match_threshold)
+            }
+        };
+        match compared {
+            Ok(face) => StageOutcome::Done(face),
+            Err(FaceMatchError::Engine(e)) => return Err(e),
+            Err(e) => StageOutcome::Refused { code: e.code() },
+        }
     };
     watch.lap("face_match");
-    let liveness = liveness_stage(engine, case, &facts.liveness, &face, policy.match_threshold)?;
+    let liveness = liveness_stage(&selfie, &facts.liveness, &face, policy.match_threshold)?;
+    drop(selfie);
     watch.lap("liveness");
     let risk = {
         let _stage = tracing::info_span!("stage", stage = "risk").entered();
@@ -193,14 +245,18 @@ pub fn run(
 }
 
 fn liveness_stage(
-    engine: &Engine,
-    case: &CaseFiles,
+    selfie: &Selfie,
     facts: &LivenessFacts,
     face: &StageOutcome<FaceMatch>,
     threshold: f32,
 ) -> Result<Option<StageOutcome<Liveness>>, EngineError> {
     let Some(answered) = &facts.challenge else {
         return Ok(facts.required.then(|| StageOutcome::Refused { code: "challenge_missing".to_owned() }));
+    };
+    let observed = match selfie {
+        Selfie::Video(observed) => observed,
+        Selfie::Image(_) => return Ok(Some(StageOutcome::Refused { code: "selfie_not_video".to_owned() })),
+        Selfie::Bad(e) => return Ok(Some(StageOutcome::Refused { code: format!("selfie_{}", e.code()) })),
     };
     let document_face = match face {
         StageOutcome::Done(f) => f.document_embedding.as_ref(),
@@ -217,12 +273,8 @@ fn liveness_stage(
         document_face,
         face_threshold: threshold,
     };
-    Ok(Some(match liveness::assess(engine, &case.selfie, &input) {
-        Ok(result) => StageOutcome::Done(result),
-        Err(ObserveError::Engine(e)) => return Err(e),
-        Err(ObserveError::NotVideo) => StageOutcome::Refused { code: "selfie_not_video".to_owned() },
-        Err(ObserveError::Media(e)) => StageOutcome::Refused { code: format!("selfie_{}", e.code()) },
-    }))
+    let _stage = tracing::info_span!("stage", stage = "liveness").entered();
+    liveness::assess_observed(observed, &input).map(|l| Some(StageOutcome::Done(l))).map_err(EngineError::OpenCv)
 }
 
 impl StageResults {

@@ -40,6 +40,10 @@ mod helpers;
 mod lists_cli;
 mod liveness;
 mod network;
+// Shared with benches/planarity.rs, which makes every motion; the suite turns prints only.
+#[allow(dead_code)]
+#[path = "../support/plane_attack.rs"]
+mod plane_attack;
 #[path = "../support/print_attack.rs"]
 mod print_attack;
 mod processes;

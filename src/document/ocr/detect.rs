@@ -2,17 +2,16 @@
 //! 0.3, one box per connected region with a mean score of at least 0.5, grown by the unclip
 //! ratio 1.6, as a rotated rectangle).
 
-use std::sync::Mutex;
 use std::time::Instant;
 
 use opencv::core::{Mat, Point, Point2f, RotatedRect, Size, Size2f, Vector};
 use opencv::imgproc;
 use opencv::prelude::*;
-use ort::session::Session;
 use ort::value::TensorRef;
 
 use super::tensor::write_normalised;
-use crate::engine::{EngineError, StageTimes, lock};
+use crate::engine::runtime::ModelSession;
+use crate::engine::{EngineError, StageTimes};
 
 const MIN_SIDE: f32 = 736.0;
 const MAX_SIDE: f32 = 2400.0;
@@ -45,12 +44,17 @@ impl TextBox {
 }
 
 pub struct TextDetector {
-    session: Mutex<Session>,
+    session: ModelSession,
 }
 
 impl TextDetector {
-    pub fn new(session: Session) -> Self {
-        Self { session: Mutex::new(session) }
+    pub fn new(session: ModelSession) -> Self {
+        Self { session }
+    }
+
+    /// Creates the session now (see `Engine::preload`).
+    pub fn preload(&self) -> Result<(), EngineError> {
+        self.session.preload()
     }
 
     /// Every text region of a BGR image.
@@ -69,7 +73,7 @@ impl TextDetector {
         let mut input = vec![0f32; 3 * uw * uh];
         write_normalised(&resized, &mut input, uh, uw)?;
         let started = Instant::now();
-        let mut session = lock(&self.session)?;
+        let mut session = self.session.lock()?;
         let tensor =
             TensorRef::from_array_view(([1usize, 3, uh, uw], input.as_slice())).map_err(EngineError::Inference)?;
         let outputs = session.run(ort::inputs![tensor]).map_err(EngineError::Inference)?;

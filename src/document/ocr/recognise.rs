@@ -1,23 +1,22 @@
 //! PP-OCR text recognition: each line cropped upright, scaled to 48 px high, padded right,
 //! batched; CTC greedy decoding against the character list stored in the model's metadata.
 
-use std::sync::Mutex;
 use std::time::Instant;
 
 use opencv::core::{Mat, Point2f, Size, Vector};
 use opencv::imgproc;
 use opencv::prelude::*;
-use ort::session::Session;
 use ort::value::TensorRef;
 
 use super::detect::TextBox;
 use super::tensor::write_normalised;
-use crate::engine::{EngineError, StageTimes, lock};
+use crate::engine::runtime::ModelSession;
+use crate::engine::{EngineError, StageTimes};
 
 const HEIGHT: usize = 48;
 const MIN_WIDTH: usize = 320;
 const MAX_WIDTH: usize = 2400;
-const BATCH: usize = 6;
+const BATCH: usize = 1;
 
 /// A recognised line: its text and the probability of each character.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,13 +26,15 @@ pub struct Line {
 }
 
 pub struct TextRecogniser {
-    session: Mutex<Session>,
+    session: ModelSession,
     /// Index 0 is the CTC blank; 1..=n the model's characters; n+1 a space.
     labels: Vec<String>,
 }
 
 impl TextRecogniser {
-    pub fn new(session: Session) -> Result<Self, EngineError> {
+    /// Reads its labels from the session's metadata, so the session is created now.
+    pub fn new(env: &'static ort::environment::Environment, path: std::path::PathBuf) -> Result<Self, EngineError> {
+        let session = crate::engine::runtime::session(env, &path)?;
         let list = session
             .metadata()
             .map_err(EngineError::Inference)?
@@ -42,7 +43,7 @@ impl TextRecogniser {
         let mut labels = vec![String::new()];
         labels.extend(list.lines().map(str::to_owned));
         labels.push(" ".to_owned());
-        Ok(Self { session: Mutex::new(session), labels })
+        Ok(Self { session: ModelSession::created(env, path, session), labels })
     }
 
     /// Reads each box of `bgr`, in order.
@@ -78,7 +79,7 @@ impl TextRecogniser {
                 }
             }
             let started = Instant::now();
-            let mut session = lock(&self.session)?;
+            let mut session = self.session.lock()?;
             let tensor = TensorRef::from_array_view(([batch.len(), 3, HEIGHT, width], input.as_slice()))
                 .map_err(EngineError::Inference)?;
             let outputs = session.run(ort::inputs![tensor]).map_err(EngineError::Inference)?;

@@ -46,7 +46,7 @@ fn ranges(indices: impl Iterator<Item = (usize, bool)>) -> Vec<(usize, usize)> {
 
 pub fn assess(frames: &[Observation], document: Option<&Embedding>, threshold: f32) -> Consistency {
     let embedded: Vec<(usize, &Embedding)> =
-        frames.iter().filter_map(|o| Some((o.frame_index, o.face.as_ref()?.embedding.as_ref()?))).collect();
+        frames.iter().filter_map(|o| Some((o.frame_index, o.face.as_ref()?.embedding()?))).collect();
     let opening = embedded.get(..embedded.len().div_ceil(3)).unwrap_or_default();
     let reference = opening
         .iter()

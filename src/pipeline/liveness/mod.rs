@@ -9,9 +9,9 @@
 //! - `consistency`: one face, the same face throughout, the document's face;
 //! - `injection`: virtual cameras, machine timing, editing tools, replays.
 //!
-//! Policy: a failed challenge, planar motion during a head turn, a face that changes, a face unlike the
+//! Policy: a failed challenge, a turned face moving as a plane, a face that changes, a face unlike the
 //! document's or the same bytes as another verification's selfie fail liveness (reject).
-//! Planar motion without a turn, a second face, a near-duplicate of another selfie, a virtual camera, odd frame timing,
+//! A second face, a near-duplicate of another selfie, a virtual camera, odd frame timing,
 //! more than one challenge asked for or an editing tool's metadata send the case to a person (review). The passive anti-spoof
 //! score is recorded and never decides (AUC 0.85 on prints; it calls most photos spoof).
 
@@ -37,7 +37,7 @@ use crate::tokens::claims::CheckDetail;
 use challenge::{ChallengeResult, ChallengeThresholds};
 use consistency::Consistency;
 use injection::{CaptureReport, Signal};
-use observe::{ObserveError, ObserveSettings};
+use observe::{ObserveError, ObserveSettings, Observed};
 use planarity::{Planarity, PlanarityThresholds};
 
 /// What the stage needs besides the video.
@@ -105,9 +105,6 @@ pub struct Liveness {
     pub fingerprint: Vec<u64>,
 }
 
-/// Yaw range (degrees) above which planar landmark motion rejects outright.
-const PLANAR_REJECT_YAW: f32 = 15.0;
-
 impl super::stage::Stage for Liveness {
     const NAME: &'static str = "liveness";
 
@@ -131,24 +128,20 @@ impl super::stage::Stage for Liveness {
     }
 }
 
-fn yaw_spread(frames: &[observe::Observation]) -> f32 {
-    let yaws: Vec<f32> = frames
-        .iter()
-        .filter_map(|o| o.face.as_ref()?.pose.filter(|p| p.roll.abs() <= 90.0 && p.yaw.abs() <= 90.0).map(|p| p.yaw))
-        .collect();
-    let max = yaws.iter().copied().fold(f32::MIN, f32::max);
-    let min = yaws.iter().copied().fold(f32::MAX, f32::min);
-    if yaws.is_empty() { 0.0 } else { max - min }
+/// Decodes and measures the selfie video, then judges it (`assess_observed`).
+pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Result<Liveness, ObserveError> {
+    let observed = observe::observe(engine, selfie, ObserveSettings::default())?;
+    assess_observed(&observed, input).map_err(|e| ObserveError::Engine(crate::engine::EngineError::OpenCv(e)))
 }
 
+/// Judges a selfie video already measured (the pipeline measures it once for face match and
+/// liveness).
 #[instrument(name = "stage", skip_all, fields(stage = "liveness"))]
-pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Result<Liveness, ObserveError> {
+pub fn assess_observed(observed: &Observed, input: &LivenessInput<'_>) -> Result<Liveness, opencv::Error> {
     let started = Instant::now();
-    let observed = observe::observe(engine, selfie, ObserveSettings::default())?;
     let frames = &observed.frames;
     let challenge = challenge::verify(&observed.timeline(), input.steps, input.timing, &ChallengeThresholds::default());
-    let planarity =
-        planarity::assess(frames, &PlanarityThresholds::default()).map_err(crate::engine::EngineError::OpenCv)?;
+    let planarity = planarity::assess(frames, &PlanarityThresholds::default())?;
     let consistency = consistency::assess(frames, input.document_face, input.face_threshold);
     let spoof: Vec<f32> = frames.iter().filter_map(|o| o.face.as_ref()?.spoof).collect();
     let passive = Passive {
@@ -163,16 +156,14 @@ pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Resu
     if frames.iter().all(|o| o.face.is_none()) {
         reasons.push("liveness_no_single_face".to_owned());
     }
-    // Planar motion while the pose shows a real turn is a flat face turned: reject. Planar
-    // motion alone (mesh noise limits it) goes to a person.
-    let yaw_spread = yaw_spread(frames);
-    if planarity.planar && yaw_spread >= PLANAR_REJECT_YAW {
+    // A face that turned (measured) and moved as a plane is a print or a screen: reject.
+    if planarity.planar {
         reasons.push("liveness_planar_motion".to_owned());
-    } else if planarity.planar {
         signals.push(Signal {
             code: "planar_motion",
             evidence: serde_json::json!({
-                "squeeze": planarity.squeeze, "parallax": planarity.parallax, "yaw_spread": yaw_spread,
+                "squeeze": planarity.squeeze, "parallax": planarity.parallax, "noise": planarity.noise,
+                "ratio": planarity.ratio,
             }),
         });
     }
@@ -214,8 +205,11 @@ pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Resu
     signals.extend(injection::virtual_camera(input.capture));
     signals.extend(injection::frame_timing(input.capture, observed.video.fps));
     signals.extend(injection::editing_metadata(input.bytes));
-    let review: Vec<String> =
-        signals.iter().filter(|s| s.code != "selfie_replayed").map(|s| s.code.to_owned()).collect();
+    let review: Vec<String> = signals
+        .iter()
+        .filter(|s| !matches!(s.code, "selfie_replayed" | "planar_motion"))
+        .map(|s| s.code.to_owned())
+        .collect();
     tracing::info!(passed = reasons.is_empty(), reasons = reasons.len(), signals = signals.len(), "liveness done");
     Ok(Liveness {
         passed: reasons.is_empty(),
@@ -229,7 +223,7 @@ pub fn assess(engine: &Engine, selfie: &Path, input: &LivenessInput<'_>) -> Resu
         frames_decoded: observed.video.decoded,
         frames_analysed: frames.len() + observed.between.len(),
         frames_between: observed.between.len(),
-        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        elapsed_ms: observed.elapsed_ms + started.elapsed().as_secs_f64() * 1000.0,
         fingerprint,
     })
 }
