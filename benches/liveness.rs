@@ -28,6 +28,9 @@ use idgate::pipeline::risk::{ReferenceLists, RiskFacts};
 use idgate::pipeline::{self, AnsweredChallenge, CaseFacts, CaseFiles, LivenessFacts};
 use opencv::imgcodecs;
 
+#[path = "../tests/support/images.rs"]
+mod images;
+use images::images_under;
 #[path = "../tests/support/print_attack.rs"]
 mod print_attack;
 use print_attack::print_attack;
@@ -185,11 +188,11 @@ fn main() {
     let mut attacks: Vec<PathBuf> = Vec::new();
     for class in ["live", "spoof"] {
         let root = shared(&format!("spoof/nuaa/{class}")).unwrap();
-        let mut images: Vec<PathBuf> = walk(&root);
+        let mut images: Vec<PathBuf> = images_under(&root);
         images.sort();
         attacks.extend(images.into_iter().step_by(4));
     }
-    attacks.extend(walk(&shared("spoof/silent_face").unwrap()));
+    attacks.extend(images_under(&shared("spoof/silent_face").unwrap()));
     let mut accepted = 0;
     for (i, photo) in attacks.iter().enumerate() {
         let clip = dir.path().join(format!("attack-{i}.webm"));
@@ -211,8 +214,8 @@ fn main() {
         let faces = engine.analyse(&bgr, 0, 0.0, idgate::engine::Embed::Never, &mut times).ok()?;
         engine.antispoof().score(&bgr, &faces.detections.first()?.bbox, &mut times).ok()
     };
-    let live: Vec<f32> = walk(&shared("spoof/nuaa/live").unwrap()).iter().filter_map(|p| score(p)).collect();
-    let spoof: Vec<f32> = walk(&shared("spoof/nuaa/spoof").unwrap()).iter().filter_map(|p| score(p)).collect();
+    let live: Vec<f32> = images_under(&shared("spoof/nuaa/live").unwrap()).iter().filter_map(|p| score(p)).collect();
+    let spoof: Vec<f32> = images_under(&shared("spoof/nuaa/spoof").unwrap()).iter().filter_map(|p| score(p)).collect();
     let apcer = spoof.iter().filter(|s| **s < 0.2).count() as f64 / spoof.len().max(1) as f64;
     let bpcer = live.iter().filter(|s| **s >= 0.2).count() as f64 / live.len().max(1) as f64;
     println!(
@@ -222,17 +225,4 @@ fn main() {
         100.0 * bpcer,
         live.len()
     );
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else if path.extension().is_some_and(|e| e == "jpg" || e == "png") {
-            out.push(path);
-        }
-    }
-    out
 }

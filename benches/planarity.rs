@@ -26,6 +26,9 @@ use idgate::pipeline::liveness::observe::{ObserveSettings, observe};
 use idgate::pipeline::liveness::planarity::{self, PlanarityThresholds};
 use idgate::pipeline::liveness::{self, LivenessInput};
 
+#[path = "../tests/support/images.rs"]
+mod images;
+use images::images_under;
 #[path = "../tests/support/plane_attack.rs"]
 mod plane_attack;
 use plane_attack::{Motion, plane_attack};
@@ -35,27 +38,13 @@ fn shared(rel: &str) -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
-fn sorted_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(sorted_files(&path));
-        } else if path.extension().is_some_and(|e| e == "jpg" || e == "png") {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
-}
-
 /// The photos printed: the deepface portraits and the first image of each NUAA subject.
 fn photos() -> Vec<PathBuf> {
     let mut photos: Vec<PathBuf> =
-        sorted_files(&shared("faces/deepface/images").unwrap()).into_iter().take(14).collect();
+        images_under(&shared("faces/deepface/images").unwrap()).into_iter().take(14).collect();
     for subject in ["0001", "0003", "0005", "0007", "0009", "0011"] {
         let live = shared(&format!("spoof/nuaa/live/{subject}"));
-        photos.extend(live.and_then(|d| sorted_files(&d).into_iter().next()));
+        photos.extend(live.and_then(|d| images_under(&d).into_iter().next()));
     }
     photos
 }

@@ -80,17 +80,19 @@ pub(crate) async fn finish(app: &TestApp, id: &str, token: &str, challenge: &str
     app.wait_final(id).await
 }
 
-async fn challenge_replay_and_print_attack(db: Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let Some((document, clip)) = carphone_case(dir.path()) else { return };
-    let Some(app) = spawn_app_with(db, |s| {
+/// A service whose challenge is fixed to what the Carphone clip does.
+async fn carphone_app(db: Db) -> Option<TestApp> {
+    spawn_app_with(db, |s| {
         s.liveness.required = true;
         s.liveness.fixed_challenge = Some(CARPHONE_DOES.into());
     })
     .await
-    else {
-        return;
-    };
+}
+
+async fn challenge_replay_and_print_attack(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((document, clip)) = carphone_case(dir.path()) else { return };
+    let Some(app) = carphone_app(db).await else { return };
 
     // The clip does what the challenge asks: the challenge stage passes, every step is named.
     let (id, token, challenge) = up_to_selfie(&app, "live-1", &document).await;
@@ -226,14 +228,7 @@ async fn an_unreadable_document_photo_is_flagged_for_a_retake(db: Db) {
 async fn challenges_are_capped_audited_and_reissues_reviewed(db: Db) {
     let dir = tempfile::tempdir().unwrap();
     let Some((document, clip)) = carphone_case(dir.path()) else { return };
-    let Some(app) = spawn_app_with(db, |s| {
-        s.liveness.required = true;
-        s.liveness.fixed_challenge = Some(CARPHONE_DOES.into());
-    })
-    .await
-    else {
-        return;
-    };
+    let Some(app) = carphone_app(db).await else { return };
     let (id, token, _) = up_to_selfie(&app, "rerolls", &document).await;
     let mut last = String::new();
     for remaining in [1, 0] {

@@ -4,6 +4,7 @@
 //! One module per check, each turning the observations into a typed result:
 //! - `observe`: the per-frame measurements (faces, mesh, pose, blendshapes, embeddings);
 //! - `pose`: head pose from the mesh (solvePnP against a generic 3D face);
+//! - `events`: when each action is seen in the per-frame series;
 //! - `challenge`: each requested action, in order, within its window;
 //! - `planarity`: does the landmark motion fit one plane (a print or a screen)?
 //! - `consistency`: one face, the same face throughout, the document's face;
@@ -17,12 +18,14 @@
 
 pub mod challenge;
 pub mod consistency;
+mod events;
 pub mod injection;
 pub mod observe;
 mod patches;
 pub mod planarity;
 pub mod pose;
 mod timing;
+mod track;
 
 use std::path::Path;
 use std::time::Instant;
