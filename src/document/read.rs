@@ -2,12 +2,13 @@
 //! OCR, the MRZ-like ones grouped into rows, and the window of 2 or 3 consecutive rows that
 //! parses best (most check digits holding) kept.
 
-use opencv::core::{Mat, Point2f, RotatedRect};
+use opencv::core::{Mat, Point2f, RotatedRect, Size2f};
 use opencv::prelude::*;
 use serde::Serialize;
 use time::Date;
 
 use super::mrz::{self, Mrz, Repair};
+use super::ocr::detect::Pass;
 use super::ocr::{Ocr, ReadBox, TextBox};
 use crate::engine::{EngineError, StageTimes};
 
@@ -115,17 +116,27 @@ pub fn find_mrz(boxes: &[ReadBox], today: Date) -> Option<MrzRead> {
 /// Lines read first: a zone has at most three, and they are a document's longest.
 const LONGEST_FIRST: usize = 4;
 
+/// Lines at least this many times as wide as high are long lines (a zone's are about 20).
+const LONG: f32 = 8.0;
+
 /// Reads the zone on a BGR photo. MRZ lines are the longest text lines on a document, so the
-/// four longest lines at least 8 times as wide as high are read first, then the other lines
-/// that long, and the shorter ones (down to 3 times, for a zone the detector split) only
-/// while no zone with valid check digits was found.
+/// detector first looks at the image no more than 960 px long (`Pass::Coarse`, a fraction of
+/// the fine pass's cost on a phone photo, and enough to find lines of that size) and the four
+/// longest lines at least 8 times as wide as high are read from the full image: a zone whose
+/// check digits all hold ends the reading. Otherwise the fine pass looks again (the short side
+/// at least 736 px), and its four longest lines are read, then the other lines that long, and
+/// the shorter ones (down to 3 times, for a zone the detector split) only while no zone with
+/// valid check digits was found.
 pub fn read_mrz(ocr: &Ocr, bgr: &Mat, today: Date, times: &mut StageTimes) -> Result<Option<MrzRead>, EngineError> {
-    let boxes: Vec<TextBox> = ocr.detector.detect(bgr, times)?;
-    let (mut long, short): (Vec<TextBox>, Vec<TextBox>) =
-        boxes.into_iter().filter(|b| b.aspect() >= 3.0).partition(|b| b.aspect() >= 8.0);
-    let length = |b: &TextBox| b.rect.size.width.max(b.rect.size.height);
-    long.sort_by(|a, b| length(b).total_cmp(&length(a)));
-    let rest = long.split_off(long.len().min(LONGEST_FIRST));
+    let (longest, _, _) = lines(ocr.detector.detect(bgr, Pass::Coarse, times)?);
+    let longest = longest.iter().map(|b| lengthened(b, COARSE_GROWTH)).collect();
+    let mut read = read_boxes(ocr, bgr, longest, times)?;
+    read.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
+    let coarse = find_mrz(&read, today);
+    if coarse.as_ref().is_some_and(|m| m.mrz.check_digits_valid()) {
+        return Ok(coarse);
+    }
+    let (long, rest, short) = lines(ocr.detector.detect(bgr, Pass::Fine, times)?);
     let mut read = read_boxes(ocr, bgr, long, times)?;
     read.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
     let longest = find_mrz(&read, today);
@@ -195,6 +206,33 @@ fn probe_neighbours(
         }
     }
     Ok(best)
+}
+
+/// How much longer a coarse line is read, in line heights at each end: the coarse map's
+/// regions stop short of a line's first and last characters.
+const COARSE_GROWTH: f32 = 0.75;
+
+/// `b` lengthened along its long side by `heights` line heights at each end.
+fn lengthened(b: &TextBox, heights: f32) -> TextBox {
+    let (size, grow) = (b.rect.size, 2.0 * heights * b.line_height());
+    let size = if size.width >= size.height {
+        Size2f::new(size.width + grow, size.height)
+    } else {
+        Size2f::new(size.width, size.height + grow)
+    };
+    let rect = RotatedRect::new(b.rect.center, size, b.rect.angle).unwrap_or(b.rect);
+    TextBox { rect, score: b.score }
+}
+
+/// The detected lines by shape: the `LONGEST_FIRST` longest long lines, the other long ones,
+/// and the short ones (at least 3 times as wide as high).
+fn lines(boxes: Vec<TextBox>) -> (Vec<TextBox>, Vec<TextBox>, Vec<TextBox>) {
+    let (mut long, short): (Vec<TextBox>, Vec<TextBox>) =
+        boxes.into_iter().filter(|b| b.aspect() >= 3.0).partition(|b| b.aspect() >= LONG);
+    let length = |b: &TextBox| b.rect.size.width.max(b.rect.size.height);
+    long.sort_by(|a, b| length(b).total_cmp(&length(a)));
+    let rest = long.split_off(long.len().min(LONGEST_FIRST));
+    (long, rest, short)
 }
 
 fn read_boxes(ocr: &Ocr, bgr: &Mat, boxes: Vec<TextBox>, times: &mut StageTimes) -> Result<Vec<ReadBox>, EngineError> {

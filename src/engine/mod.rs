@@ -77,6 +77,17 @@ pub struct StageTimes {
     pub inference: Duration,
 }
 
+impl StageTimes {
+    /// Adds `other`'s times to these.
+    pub fn add(&mut self, other: &StageTimes) {
+        self.decode += other.decode;
+        self.detect += other.detect;
+        self.align += other.align;
+        self.embed += other.embed;
+        self.inference += other.inference;
+    }
+}
+
 /// Engine configuration (the `[engine]` section of the settings).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -148,8 +148,8 @@ pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) 
     let mut times = StageTimes::default();
     let document = engine.decode_image(document, &mut times).map_err(|e| media_error(Side::Document, e))?;
     let selfie = engine.decode(selfie, &mut times).map_err(|e| media_error(Side::Selfie, e))?;
-    let document_face = match analyse_document(engine, &document, &mut times) {
-        Ok(face) => face,
+    let portrait = match analyse_document(engine, &document) {
+        Ok(portrait) => portrait,
         Err(e) => {
             if let Media::Video(stream) = selfie {
                 stream.finish().map_err(|e| media_error(Side::Selfie, e))?;
@@ -157,52 +157,53 @@ pub fn compare(engine: &Engine, document: &Path, selfie: &Path, threshold: f32) 
             return Err(e);
         }
     };
+    times.add(&portrait.times);
     let frames = analyse_selfie(engine, selfie, &mut times)?;
-    conclude(document_face, &frames, threshold, &times, started)
+    conclude(portrait, &frames, threshold, &times, started)
 }
 
-/// The document's portrait: the largest face on it, embedded, and how many faces it shows.
-pub fn analyse_document(
-    engine: &Engine,
-    document: &opencv::core::Mat,
-    times: &mut StageTimes,
-) -> Result<(AnalysedFace, usize), FaceMatchError> {
-    let analysis = engine.analyse(document, 0, 0.0, Embed::Largest, times)?;
-    let faces = analysis.face_count();
-    analysis.primary.map(|face| (face, faces)).ok_or(FaceMatchError::NoFace { side: Side::Document })
+/// The document's portrait: the largest face on it, embedded, and how many faces the
+/// document shows, with what finding it cost.
+pub struct Portrait {
+    face: AnalysedFace,
+    faces_found: usize,
+    times: StageTimes,
+}
+
+/// Finds and embeds the document's portrait (on the pipeline's document thread, beside the
+/// selfie's measurements).
+pub fn analyse_document(engine: &Engine, document: &opencv::core::Mat) -> Result<Portrait, FaceMatchError> {
+    let mut times = StageTimes::default();
+    let analysis = engine.analyse(document, 0, 0.0, Embed::Largest, &mut times)?;
+    let faces_found = analysis.face_count();
+    let face = analysis.primary.ok_or(FaceMatchError::NoFace { side: Side::Document })?;
+    Ok(Portrait { face, faces_found, times })
 }
 
 /// Compares the document's portrait with selfie frames already measured (the liveness
 /// stage's face-match frames: the selfie is decoded once).
-pub fn compare_frames(
-    engine: &Engine,
-    document: &opencv::core::Mat,
-    frames: &SelfieFrames,
-    threshold: f32,
-) -> Result<FaceMatch, FaceMatchError> {
+pub fn compare_frames(portrait: Portrait, frames: &SelfieFrames, threshold: f32) -> Result<FaceMatch, FaceMatchError> {
     let started = Instant::now();
-    let mut times = StageTimes::default();
-    let document_face = analyse_document(engine, document, &mut times)?;
-    conclude(document_face, frames, threshold, &times, started)
+    let times = portrait.times;
+    conclude(portrait, frames, threshold, &times, started)
 }
 
 /// Compares the document's portrait with a selfie photo.
 pub fn compare_image(
     engine: &Engine,
-    document: &opencv::core::Mat,
+    portrait: Portrait,
     selfie: &opencv::core::Mat,
     threshold: f32,
 ) -> Result<FaceMatch, FaceMatchError> {
     let started = Instant::now();
-    let mut times = StageTimes::default();
-    let document_face = analyse_document(engine, document, &mut times)?;
+    let mut times = portrait.times;
     let frame = engine.analyse(selfie, 0, 0.0, Embed::WhenAlone, &mut times)?;
     let frames = SelfieFrames { decoded: 1, frames: vec![frame.into()] };
-    conclude(document_face, &frames, threshold, &times, started)
+    conclude(portrait, &frames, threshold, &times, started)
 }
 
 fn conclude(
-    (document_face, faces_found): (AnalysedFace, usize),
+    Portrait { face: document_face, faces_found, .. }: Portrait,
     selfie: &SelfieFrames,
     threshold: f32,
     times: &StageTimes,

@@ -66,7 +66,7 @@ impl Default for ObserveSettings {
         Self {
             max_frames: 150,
             embed_every: 6,
-            spoof_every: 3,
+            spoof_every: 5,
             detect_every: 5,
             grid_fps: 10.0,
             max_grid_fps: 10.0,
