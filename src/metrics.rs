@@ -10,6 +10,7 @@ pub struct Metrics {
     latency: HistogramVec,
     stages: HistogramVec,
     decisions: IntCounterVec,
+    readings_reused: prometheus::IntCounter,
     offer_gate: IntCounterVec,
     queue_depth: IntGauge,
     sanctions_lists: IntGauge,
@@ -38,6 +39,10 @@ impl Metrics {
             &["stage"],
         )?;
         let decisions = IntCounterVec::new(Opts::new("decisions_total", "Pipeline outcomes"), &["outcome"])?;
+        let readings_reused = prometheus::IntCounter::new(
+            "document_readings_reused_total",
+            "Document images the pipeline did not read again: the upload's readability answer had",
+        )?;
         let offer_gate =
             IntCounterVec::new(Opts::new("offer_gate_checks_total", "Offer-gate answers"), &["may_offer"])?;
         let queue_depth = IntGauge::new("job_queue_depth", "Jobs queued or running")?;
@@ -54,6 +59,7 @@ impl Metrics {
             Box::new(latency.clone()),
             Box::new(stages.clone()),
             Box::new(decisions.clone()),
+            Box::new(readings_reused.clone()),
             Box::new(offer_gate.clone()),
             Box::new(queue_depth.clone()),
             Box::new(sanctions_lists.clone()),
@@ -67,6 +73,7 @@ impl Metrics {
             latency,
             stages,
             decisions,
+            readings_reused,
             offer_gate,
             queue_depth,
             sanctions_lists,
@@ -85,6 +92,11 @@ impl Metrics {
 
     pub fn decision(&self, outcome: &str) {
         self.decisions.with_label_values(&[outcome]).inc();
+    }
+
+    /// Document images whose upload-time reading the pipeline used.
+    pub fn readings_reused(&self, images: usize) {
+        self.readings_reused.inc_by(u64::try_from(images).unwrap_or(0));
     }
 
     pub fn offer_gate(&self, may_offer: bool) {

@@ -172,6 +172,7 @@ pub struct Engine {
     ocr: Ocr,
     mesh: MeshModels,
     antispoof: AntiSpoof,
+    readings: crate::document::reading::ReadingCache,
     settings: EngineSettings,
 }
 
@@ -204,6 +205,7 @@ impl Engine {
             ocr,
             mesh,
             antispoof,
+            readings: Default::default(),
             settings: settings.clone(),
         }))
     }
@@ -216,6 +218,11 @@ impl Engine {
         self.ocr.detector.preload()?;
         self.mesh.preload()?;
         self.antispoof.preload()
+    }
+
+    /// Document readings made for the upload's readability answer, for the pipeline to reuse.
+    pub fn readings(&self) -> &crate::document::reading::ReadingCache {
+        &self.readings
     }
 
     /// The text models (document reading).

@@ -93,6 +93,10 @@ pub struct DocumentCheck {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reuse: Option<Reuse>,
     pub read_ms: f64,
+    /// Images whose reading was the upload's (the readability answer's), not read again;
+    /// never serialised (the worker counts them in `idgate_document_readings_reused_total`).
+    #[serde(skip)]
+    pub readings_reused: usize,
     /// The document number, for sealing and the keyed look-up hash; never serialised.
     #[serde(skip)]
     pub document_number: Option<String>,
@@ -178,7 +182,7 @@ pub fn check(
     let mut times = StageTimes::default();
     let front = engine.decode_image(front, &mut times)?;
     let back = back.map(|b| engine.decode_image(b, &mut times)).transpose()?;
-    check_images(engine, &front, back.as_ref(), claims, today, policy)
+    check_images(engine, &front, back.as_ref(), [None, None], claims, today, policy)
 }
 
 /// As `check`, on images already decoded (the pipeline decodes each input once).
@@ -186,19 +190,28 @@ pub fn check_images(
     engine: &Engine,
     front: &Mat,
     back: Option<&Mat>,
+    [known_front, known_back]: [Option<Reading>; 2],
     claims: &ClaimedIdentity,
     today: Date,
     policy: DocumentPolicy,
 ) -> Result<DocumentCheck, ReadError> {
     let started = std::time::Instant::now();
-    let mut reading = read_image(engine, front, today)?;
+    let reused = usize::from(known_front.is_some()) + usize::from(back.is_some() && known_back.is_some());
+    let mut reading = match known_front {
+        Some(known) => known,
+        None => read_image(engine, front, today)?,
+    };
     if let Some(back) = back {
-        let more = read_image(engine, back, today)?;
+        let more = match known_back {
+            Some(known) => known,
+            None => read_image(engine, back, today)?,
+        };
         reading.mrz = reading.mrz.or(more.mrz);
         reading.barcode = reading.barcode.or(more.barcode);
     }
     let mut result = assess(&reading, claims, today, policy);
     result.read_ms = started.elapsed().as_secs_f64() * 1e3;
+    result.readings_reused = reused;
     Ok(result)
 }
 
@@ -228,6 +241,7 @@ pub fn assess(reading: &Reading, claims: &ClaimedIdentity, today: Date, policy: 
         findings: Vec::new(),
         reuse: None,
         read_ms: 0.0,
+        readings_reused: 0,
         document_number: None,
         holder_names: None,
         birth_date: None,

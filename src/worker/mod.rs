@@ -306,6 +306,9 @@ fn record_metrics(ctx: &Context, results: &pipeline::StageResults) {
             ctx.metrics.stage(stage, ms / 1e3);
         }
     }
+    if let pipeline::StageOutcome::Done(document) = &results.document {
+        ctx.metrics.readings_reused(document.readings_reused);
+    }
     ctx.metrics.decision(results.decision.decision.status().as_str());
 }
 

@@ -67,6 +67,9 @@ async fn genuine_is_approved_and_impostor_is_not(db: Db) {
         refused["reasons"].as_array().unwrap().iter().any(|r| r == "face_mismatch" || r == "face_match_borderline"),
         "{refused}"
     );
+    // Each pipeline used the reading its upload's readability answer made: no second OCR.
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("idgate_document_readings_reused_total 2"), "{metrics}");
     eprintln!(
         "{db:?}: genuine similarity {similarity:.3}; impostor {}",
         refused["results"]["face_match"]["similarity"]

@@ -27,8 +27,14 @@ impl Readability {
     }
 }
 
-/// `front` expects a portrait and, on most documents, the zone; `back` a barcode.
-pub async fn assess(ctx: &Context, bytes: web::Bytes, front: bool) -> Result<Readability, ApiError> {
+/// `front` expects a portrait and, on most documents, the zone; `back` a barcode. The reading
+/// is kept for `verification`'s pipeline (`ReadingCache`).
+pub async fn assess(
+    ctx: &Context,
+    verification: String,
+    bytes: web::Bytes,
+    front: bool,
+) -> Result<Readability, ApiError> {
     let engine = ctx.engine.clone();
     let limits = ctx.settings.engine.media;
     let today = ctx.clock.now().date().ok_or_else(|| ApiError::Internal("clock out of range".into()))?;
@@ -40,6 +46,7 @@ pub async fn assess(ctx: &Context, bytes: web::Bytes, front: bool) -> Result<Rea
         let mut times = StageTimes::default();
         let analysis = engine.analyse(&bgr, 0, 0.0, Embed::Never, &mut times)?;
         let reading = read_image(&engine, &bgr, today)?;
+        engine.readings().put(&verification, &bytes, today, reading.clone());
         let data_found = reading.mrz.as_ref().is_some_and(|m| m.mrz.check_digits_valid()) || reading.barcode.is_some();
         let mut issues = Vec::new();
         if front && analysis.primary.is_none() {

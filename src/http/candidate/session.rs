@@ -185,7 +185,8 @@ pub async fn document(
     transition(&candidate, Step::UploadDocument)?;
     let bytes = web::Bytes::from(read_limited(&req, payload, ctx.settings.uploads.max_document_bytes).await?);
     let mut stored = upload(&ctx, &candidate, kind, Step::UploadDocument, bytes.clone(), Expect::Image).await?;
-    stored.readability = Some(readable::assess(&ctx, bytes, kind == "document_front").await?);
+    stored.readability =
+        Some(readable::assess(&ctx, candidate.verification.id.clone(), bytes, kind == "document_front").await?);
     Ok(HttpResponse::Ok().json(stored))
 }
 
