@@ -131,26 +131,26 @@ pub fn read_mrz(ocr: &Ocr, bgr: &Mat, today: Date, times: &mut StageTimes) -> Re
     let (longest, _, _) = lines(ocr.detector.detect(bgr, Pass::Coarse, times)?);
     let longest = longest.iter().map(|b| lengthened(b, COARSE_GROWTH)).collect();
     let mut read = read_boxes(ocr, bgr, longest, times)?;
-    read.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
+    top_down(&mut read);
     let coarse = find_mrz(&read, today);
     if coarse.as_ref().is_some_and(|m| m.mrz.check_digits_valid()) {
         return Ok(coarse);
     }
     let (long, rest, short) = lines(ocr.detector.detect(bgr, Pass::Fine, times)?);
     let mut read = read_boxes(ocr, bgr, long, times)?;
-    read.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
+    top_down(&mut read);
     let longest = find_mrz(&read, today);
     if longest.as_ref().is_some_and(|m| m.mrz.check_digits_valid()) {
         return Ok(longest);
     }
     read.extend(read_boxes(ocr, bgr, rest, times)?);
-    read.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
+    top_down(&mut read);
     let first = find_mrz(&read, today).or(longest);
     if first.as_ref().is_some_and(|m| m.mrz.check_digits_valid()) || short.is_empty() {
         return Ok(first);
     }
     read.extend(read_boxes(ocr, bgr, short, times)?);
-    read.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
+    top_down(&mut read);
     let second = find_mrz(&read, today).or(first);
     if second.as_ref().is_some_and(|m| m.mrz.check_digits_valid()) {
         return Ok(second);
@@ -197,7 +197,7 @@ fn probe_neighbours(
             }
             let mut set: Vec<ReadBox> = read.to_vec();
             set.push(ReadBox { region, line });
-            set.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
+            top_down(&mut set);
             if let Some(found) = find_mrz(&set, today)
                 && best.as_ref().is_none_or(|b| rank(&found.mrz) > rank(&b.mrz))
             {
@@ -233,6 +233,11 @@ fn lines(boxes: Vec<TextBox>) -> (Vec<TextBox>, Vec<TextBox>, Vec<TextBox>) {
     long.sort_by(|a, b| length(b).total_cmp(&length(a)));
     let rest = long.split_off(long.len().min(LONGEST_FIRST));
     (long, rest, short)
+}
+
+/// Lines in reading order, top to bottom (`find_mrz` takes consecutive rows).
+fn top_down(read: &mut [ReadBox]) {
+    read.sort_by(|a, b| a.region.centre().y.total_cmp(&b.region.centre().y));
 }
 
 fn read_boxes(ocr: &Ocr, bgr: &Mat, boxes: Vec<TextBox>, times: &mut StageTimes) -> Result<Vec<ReadBox>, EngineError> {

@@ -137,11 +137,15 @@ pub fn load(path: &Path, limits: &MediaLimits, sampling: Sampling) -> Result<Med
     decode_image(&bytes, limits).map(|(format, bgr)| Media::Image { format, bgr })
 }
 
+/// Reads the image file at `path` (at most the image byte limit), not yet decoded.
+pub fn read_image_file(path: &Path, limits: &MediaLimits) -> Result<Vec<u8>, MediaError> {
+    let (file, len) = open(path)?;
+    read_all(file, len, limits.max_image_bytes)
+}
+
 /// Reads and decodes `path`, which must be an image.
 pub fn load_image(path: &Path, limits: &MediaLimits) -> Result<Mat, MediaError> {
-    let (file, len) = open(path)?;
-    let bytes = read_all(file, len, limits.max_image_bytes)?;
-    decode_image(&bytes, limits).map(|(_, bgr)| bgr)
+    decode_image(&read_image_file(path, limits)?, limits).map(|(_, bgr)| bgr)
 }
 
 /// Decodes image bytes to BGR, checking format, header dimensions and completeness first.

@@ -274,6 +274,15 @@ impl Engine {
         image
     }
 
+    /// As `decode_image`, keeping the file's bytes (to look up what was read of them before).
+    pub fn decode_image_bytes(&self, path: &Path, times: &mut StageTimes) -> Result<(Vec<u8>, Mat), media::MediaError> {
+        let started = Instant::now();
+        let image = decode::read_image_file(path, &self.settings.media)
+            .and_then(|bytes| decode::decode_image(&bytes, &self.settings.media).map(|(_, bgr)| (bytes, bgr)));
+        times.decode += started.elapsed();
+        image
+    }
+
     /// Detects faces in a BGR frame and analyses the largest one; `embed` says when to also
     /// compute its embedding.
     pub fn analyse(

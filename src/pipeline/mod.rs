@@ -225,21 +225,18 @@ fn document_side(
     watch: &mut Stopwatch,
 ) -> Result<DocumentSide, EngineError> {
     let mut times = crate::engine::StageTimes::default();
-    let front = engine.decode_image(&case.document_front, &mut times);
+    let front = engine.decode_image_bytes(&case.document_front, &mut times);
     let document = {
         let _stage = tracing::info_span!("stage", stage = "document").entered();
-        let back = case.document_back.as_deref().map(|b| engine.decode_image(b, &mut times)).transpose();
+        let back = case.document_back.as_deref().map(|b| engine.decode_image_bytes(b, &mut times)).transpose();
         // What the upload's readability answer read of the same bytes today is not read again.
-        let known = |path: Option<&std::path::Path>| {
-            let bytes = std::fs::read(path?).ok()?;
-            engine.readings().take(&case.verification, &bytes, facts.today)
-        };
+        let known = |bytes: &[u8]| engine.readings().take(&case.verification, bytes, facts.today);
         let checked = match (&front, back) {
-            (Ok(front), Ok(back)) => document_check::check_images(
+            (Ok((front_bytes, front)), Ok(back)) => document_check::check_images(
                 engine,
                 front,
-                back.as_ref(),
-                [known(Some(&case.document_front)), known(case.document_back.as_deref())],
+                back.as_ref().map(|(_, bgr)| bgr),
+                [known(front_bytes), back.as_ref().and_then(|(bytes, _)| known(bytes))],
                 &facts.claims,
                 facts.today,
                 facts.document_policy,
@@ -258,7 +255,7 @@ fn document_side(
         let _stage = tracing::info_span!("stage", stage = "portrait").entered();
         match front {
             Err(e) => Err(FaceMatchError::Media { side: face_match::Side::Document, source: e }),
-            Ok(bgr) => match face_match::analyse_document(engine, &bgr) {
+            Ok((_, bgr)) => match face_match::analyse_document(engine, &bgr) {
                 Err(FaceMatchError::Engine(e)) => return Err(e),
                 other => other,
             },
