@@ -42,6 +42,8 @@ pub enum StartError {
     Network(#[source] crate::pipeline::risk::lists::ListError),
     #[error("sanctions lists (re-import them: idgate lists import)")]
     Sanctions(#[from] crate::sanctions::SanctionsError),
+    #[error("the webhook HTTP client")]
+    Webhooks(#[source] reqwest::Error),
 }
 
 #[derive(Clone)]
@@ -68,6 +70,8 @@ pub struct Context {
     pub faces: Arc<crate::face_search::FaceIndex>,
     /// Device reports per verification and minute (this node).
     pub device_limiter: Arc<crate::network::ReportLimiter>,
+    /// The client webhooks are sent with (public destinations only, no redirects).
+    pub webhooks: reqwest::Client,
 }
 
 impl Context {
@@ -119,6 +123,7 @@ impl Context {
         if keys.ensure(token_alg).await? {
             tracing::info!("generated the first token and audit signing keys");
         }
+        let webhooks = settings.webhooks.destinations().client().map_err(StartError::Webhooks)?;
         let tokens = Arc::new(Registry::new(Duration::from_millis(settings.tokens.revocation_refresh_millis)));
         Ok(Self {
             settings: Arc::new(settings),
@@ -136,6 +141,7 @@ impl Context {
             network,
             faces,
             device_limiter: Arc::new(crate::network::ReportLimiter::per_minute(settings_device_rate)),
+            webhooks,
         })
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use sections::{
     AuditSettings, CandidateSettings, DecisionSettings, FaceMatchSettings, FaceSearchSettings, JobSettings,
     LivenessSettings, OnSanctionsMatch, RiskSettings, SanctionsSettings, Secret, ServerSettings, StorageSettings,
-    TokenSettings, UploadSettings,
+    TokenSettings, UploadSettings, WebhookSettings,
 };
 
 use crate::engine::EngineSettings;
@@ -37,6 +37,7 @@ pub struct Settings {
     pub decision: DecisionSettings,
     pub candidate: CandidateSettings,
     pub jobs: JobSettings,
+    pub webhooks: WebhookSettings,
     pub uploads: UploadSettings,
     pub tokens: TokenSettings,
     pub audit: AuditSettings,

@@ -180,6 +180,35 @@ impl Default for TokenSettings {
     }
 }
 
+/// Status webhooks to HR systems (`callback_url`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Accept `http://` callback URLs (default: https only).
+    pub allow_http: bool,
+    /// Accept destinations inside the network: loopback, private, link-local and other
+    /// non-public addresses, and internal names such as `localhost` (default: refused at
+    /// creation and at connect time; see `webhook::destination`).
+    pub allow_private_destinations: bool,
+    /// How long one delivery may take, connection included.
+    pub timeout_seconds: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self { allow_http: false, allow_private_destinations: false, timeout_seconds: 10 }
+    }
+}
+
+impl WebhookSettings {
+    pub fn destinations(&self) -> crate::webhook::destination::Destinations {
+        crate::webhook::destination::Destinations {
+            allow_http: self.allow_http,
+            allow_private: self.allow_private_destinations,
+        }
+    }
+}
+
 /// The audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -72,7 +72,7 @@ async fn worker_loop(ctx: Context, worker: String, stop: watch::Receiver<bool>) 
 }
 
 async fn webhook_loop(ctx: Context, worker: String, stop: watch::Receiver<bool>) {
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default();
+    let http = ctx.webhooks.clone();
     poll_loop(&ctx, "webhooks", stop, || webhook_step(&ctx, &http, &worker)).await;
 }
 

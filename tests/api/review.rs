@@ -76,7 +76,7 @@ async fn trail_kinds(app: &TestApp, id: &str) -> Vec<(String, String)> {
 async fn reviewers_decide_cases_from_the_queue(db: Db) {
     let Some(f) = fixtures() else { return };
     let (hook, receiver) = crate::webhooks::start_receiver().await;
-    let Some(app) = spawn_app_with(db, |_| {}).await else { return };
+    let Some(app) = spawn_app_with(db, crate::webhooks::local_receivers).await else { return };
     let reviewer = app.keys["reviewer"].clone();
     let other_reviewer = second_reviewer(&app).await;
 

@@ -1,5 +1,7 @@
 //! Webhooks against a real local receiver that checks the Standard Webhooks signature and
-//! fails the first delivery, so the retry is exercised too.
+//! fails the first delivery, so the retry is exercised too; and destinations inside the
+//! network refused, at creation and when sending (loopback only: no test opens a connection
+//! beyond it).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,10 +47,23 @@ pub async fn start_receiver() -> (String, Arc<Receiver>) {
     (format!("http://127.0.0.1:{port}/hook"), state)
 }
 
+/// The explicit settings under which a receiver on loopback over http is accepted.
+pub fn local_receivers(s: &mut idgate::config::Settings) {
+    s.webhooks.allow_http = true;
+    s.webhooks.allow_private_destinations = true;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_changes_are_delivered_signed_and_retried() {
     let (url, receiver) = start_receiver().await;
-    let Some(app) = spawn_app_with(Db::Sqlite, |s| s.jobs.backoff_seconds = 1).await else { return };
+    let Some(app) = spawn_app_with(Db::Sqlite, |s| {
+        s.jobs.backoff_seconds = 1;
+        local_receivers(s);
+    })
+    .await
+    else {
+        return;
+    };
     let mut body = claims_json("hooked");
     body["callback_url"] = url.clone().into();
     let created: serde_json::Value = app.create(&app.keys["hr"], &body).await.json().await.unwrap();
@@ -92,4 +107,96 @@ async fn status_changes_are_delivered_signed_and_retried() {
     // A changed body no longer matches its signature.
     let forged = idgate::webhook::sign(WEBHOOK_SECRET, &deliveries[1].id, 1, "{}").unwrap();
     assert_ne!(forged, idgate::webhook::sign(WEBHOOK_SECRET, &deliveries[1].id, 1, "{ }").unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callback_urls_inside_the_network_are_refused_at_creation() {
+    // Default settings (https only, public destinations only); no worker, so nothing is sent.
+    let Some(app) = spawn_app_with(Db::Sqlite, |s| s.jobs.workers = 0).await else { return };
+    for (url, rule) in [
+        ("http://hooks.example.com/idgate", "https_url_required"),
+        ("https://127.0.0.1:8443/hook", "public_destination_required"),
+        ("https://2130706433/hook", "public_destination_required"),
+        ("https://169.254.169.254/latest/meta-data/", "public_destination_required"),
+        ("https://10.0.0.7/hook", "public_destination_required"),
+        ("https://100.100.100.200/hook", "public_destination_required"),
+        ("https://[::1]/hook", "public_destination_required"),
+        ("https://[::ffff:169.254.169.254]/hook", "public_destination_required"),
+        ("https://[fd00:ec2::254]/hook", "public_destination_required"),
+        ("https://localhost/hook", "public_destination_required"),
+        ("https://metadata.google.internal/computeMetadata/v1/", "public_destination_required"),
+        ("https://hr-backend/hook", "public_destination_required"),
+        ("https://admin:pw@hooks.example.com/hook", "http_or_https_url_without_credentials"),
+    ] {
+        let mut body = claims_json("inside");
+        body["callback_url"] = url.into();
+        let resp = app.create(&app.keys["hr"], &body).await;
+        let status = resp.status().as_u16();
+        let problem: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(
+            (status, problem["field"].as_str(), problem["code"].as_str()),
+            (422, Some("callback_url"), Some(rule)),
+            "{url}: {problem}"
+        );
+    }
+    let mut body = claims_json("outside");
+    body["callback_url"] = "https://hooks.example.com/idgate".into();
+    assert_eq!(app.create(&app.keys["hr"], &body).await.status().as_u16(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_callback_that_points_inside_is_not_sent_when_the_rules_say_no() {
+    // Accepted while local receivers were allowed (no worker ran); sent by a worker whose
+    // settings refuse private destinations: the receiver hears nothing, the attempt says why.
+    let (url, receiver) = start_receiver().await;
+    let Some(app) = spawn_app_with(Db::Sqlite, |s| {
+        local_receivers(s);
+        s.jobs.workers = 0;
+    })
+    .await
+    else {
+        return;
+    };
+    let mut body = claims_json("rebound");
+    body["callback_url"] = url.into();
+    let created: serde_json::Value = app.create(&app.keys["hr"], &body).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let mut strict = app.ctx.clone();
+    let mut settings = (*strict.settings).clone();
+    settings.webhooks.allow_private_destinations = false;
+    strict.webhooks = settings.webhooks.destinations().client().unwrap();
+    strict.settings = std::sync::Arc::new(settings);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(idgate::worker::run(strict, 1, stopped));
+    let mut attempts = Vec::new();
+    for _ in 0..100 {
+        attempts = app.ctx.store.webhook_attempts(&id).await.unwrap();
+        if !attempts.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stop.send(true);
+    assert!(!attempts.is_empty(), "the risk_scored webhook was attempted");
+    assert_eq!(attempts[0].error.as_deref(), Some("destination not allowed: public_destination_required"));
+    assert_eq!(attempts[0].status_code, None);
+    assert!(receiver.deliveries.lock().unwrap().is_empty(), "nothing reached the receiver");
+}
+
+// A name that resolves inside is refused by the client's resolver before any connection: the
+// check that holds against DNS rebinding (the name is not looked at by the URL rules here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_resolves_inside_is_refused_at_connect_time() {
+    let (url, receiver) = start_receiver().await;
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let client =
+        idgate::webhook::destination::Destinations { allow_http: true, allow_private: false }.client().unwrap();
+    let err = client.post(&by_name).body("{}").send().await.unwrap_err();
+    assert!(idgate::webhook::destination::resolved_inside(&err), "{err:?}");
+    // The same receiver is reachable when private destinations are allowed.
+    let open = idgate::webhook::destination::Destinations { allow_http: true, allow_private: true }.client().unwrap();
+    let answered = open.post(&by_name).body("{}").send().await.unwrap();
+    assert!(answered.status().is_server_error() || answered.status().is_success());
+    assert_eq!(receiver.deliveries.lock().unwrap().len(), 1, "only the allowed client reached it");
 }

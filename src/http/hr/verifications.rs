@@ -17,6 +17,7 @@ use crate::domain::verification::{Status, VerificationId};
 use crate::http::auth::Caller;
 use crate::http::problem::ApiError;
 use crate::storage::{ListFilter, NewVerification, VerificationRecord};
+use crate::webhook::destination::Destinations;
 
 const WRITE: &[Role] = &[Role::Hr, Role::Admin];
 const READ: &[Role] = &[Role::Hr, Role::Admin, Role::Reviewer, Role::Auditor];
@@ -28,7 +29,10 @@ pub struct CreateVerification {
     pub external_id: String,
     #[schema(value_type = Object)]
     pub candidate: RawClaims,
-    /// Where status changes are delivered (Standard Webhooks).
+    /// Where status changes are delivered (Standard Webhooks): an https URL without
+    /// credentials whose host is public (no loopback, private, link-local or other internal
+    /// address or name; `webhooks.allow_http` and `webhooks.allow_private_destinations` lift
+    /// these rules). Redirects are not followed.
     pub callback_url: Option<String>,
 }
 
@@ -47,12 +51,11 @@ fn field(field: &str, rule: &'static str) -> ApiError {
     ApiError::InvalidField(ClaimError { field: field.into(), rule })
 }
 
-fn callback(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+/// The callback URL, when it is one webhooks may be sent to (`webhook::destination`).
+fn callback(raw: Option<&str>, destinations: Destinations) -> Result<Option<String>, ApiError> {
     let Some(raw) = raw else { return Ok(None) };
     let url = url::Url::parse(raw).map_err(|_| field("callback_url", "invalid_url"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || !url.username().is_empty() {
-        return Err(field("callback_url", "http_or_https_url_without_credentials"));
-    }
+    destinations.check(&url).map_err(|refusal| field("callback_url", refusal.code()))?;
     Ok(Some(url.to_string()))
 }
 
@@ -85,7 +88,7 @@ pub async fn create(
     let body = body.into_inner();
     let claims = Claims::parse(&body.candidate, now).map_err(ApiError::InvalidField)?;
     let external_id = ExternalId::parse(&body.external_id).map_err(ApiError::InvalidField)?;
-    let callback_url = callback(body.callback_url.as_deref())?;
+    let callback_url = callback(body.callback_url.as_deref(), ctx.settings.webhooks.destinations())?;
     let key = idempotency_key(&req)?;
     let raw = claims.to_raw();
     let claims_json = serde_json::to_vec(&raw).map_err(|e| ApiError::internal(&e))?;

@@ -1,7 +1,9 @@
 //! Status-change webhooks per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`,
 //! `webhook-signature` ("v1," + base64 HMAC-SHA256 over "id.timestamp.body", keyed with the
 //! organisation's `whsec_` secret). Retried with exponential backoff and jitter by the job
-//! queue; every attempt is recorded.
+//! queue; every attempt is recorded. Only to public destinations (`destination`).
+
+pub mod destination;
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,7 @@ use sha2::Sha256;
 
 use crate::context::Context;
 use crate::storage::{ClaimedJob, WebhookAttempt};
+use destination::Refusal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
@@ -35,6 +38,24 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Result<String
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(|_| SignError::BadSecret)?;
     mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
     Ok(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+}
+
+/// Why a delivery got no answer.
+enum Failure {
+    Refused(Refusal),
+    Http(reqwest::Error),
+}
+
+impl Failure {
+    /// The attempt's recorded reason (stable words, no URL or address).
+    fn reason(&self) -> String {
+        match self {
+            Self::Refused(refusal) => format!("destination not allowed: {}", refusal.code()),
+            Self::Http(e) if destination::resolved_inside(e) => "destination not allowed: resolves inside".into(),
+            Self::Http(e) if e.is_timeout() => "timeout".into(),
+            Self::Http(_) => "connection failed".into(),
+        }
+    }
 }
 
 /// Delivers one webhook job. `Ok` when the receiver answered 2xx; `Err` with a short reason
@@ -83,22 +104,30 @@ pub async fn deliver(ctx: &Context, http: &reqwest::Client, job: &ClaimedJob) ->
     let timestamp = now.millis().div_euclid(1000);
     let signature = sign(&secret, &job.id, timestamp, &body).map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let sent = http
-        .post(&url)
-        .header("content-type", "application/json")
-        .header("webhook-id", &job.id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signature)
-        .timeout(Duration::from_secs(10))
-        .body(body)
-        .send()
-        .await;
+    // The stored URL is checked again (the settings may have changed since it was accepted);
+    // names are resolved by the client's resolver, which keeps public addresses only.
+    let allowed =
+        url::Url::parse(&url).map_err(|_| Refusal::Shape).and_then(|u| ctx.settings.webhooks.destinations().check(&u));
+    let sent = match allowed {
+        Err(refusal) => Err(Failure::Refused(refusal)),
+        Ok(()) => http
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &job.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .timeout(Duration::from_secs(ctx.settings.webhooks.timeout_seconds.max(1)))
+            .body(body)
+            .send()
+            .await
+            .map_err(Failure::Http),
+    };
     let (status_code, error) = match &sent {
         Ok(resp) if resp.status().is_success() => (Some(i64::from(resp.status().as_u16())), None),
         Ok(resp) => {
             (Some(i64::from(resp.status().as_u16())), Some(format!("receiver answered {}", resp.status().as_u16())))
         }
-        Err(e) => (None, Some(if e.is_timeout() { "timeout".to_owned() } else { "connection failed".to_owned() })),
+        Err(failure) => (None, Some(failure.reason())),
     };
     let attempt = WebhookAttempt {
         job_id: job.id.clone(),
