@@ -33,6 +33,8 @@ pub enum Kind {
     KeyGenerated,
     #[serde(rename = "key.activated")]
     KeyActivated,
+    #[serde(rename = "key.compromised")]
+    KeyCompromised,
     #[serde(rename = "review.claimed")]
     ReviewClaimed,
     #[serde(rename = "review.recorded")]
@@ -64,7 +66,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 26] = [
+    pub const ALL: [Kind; 27] = [
         Self::VerificationCreated,
         Self::Consented,
         Self::MediaUploaded,
@@ -77,6 +79,7 @@ impl Kind {
         Self::TokenRevoked,
         Self::KeyGenerated,
         Self::KeyActivated,
+        Self::KeyCompromised,
         Self::ReviewClaimed,
         Self::ReviewRecorded,
         Self::RetakeRequested,
@@ -107,6 +110,7 @@ impl Kind {
             Self::TokenRevoked => "token.revoked",
             Self::KeyGenerated => "key.generated",
             Self::KeyActivated => "key.activated",
+            Self::KeyCompromised => "key.compromised",
             Self::ReviewClaimed => "review.claimed",
             Self::ReviewRecorded => "review.recorded",
             Self::RetakeRequested => "verification.retake_requested",

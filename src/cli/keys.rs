@@ -20,6 +20,15 @@ pub enum Command {
     /// Make the newest waiting key (or a new one) the signer; the old one stays published
     /// until every token it signed has expired.
     Rotate(KeyArgs),
+    /// Emergency revocation of a token key whose private half leaked: it is unpublished at
+    /// once, every token it signed is revoked, and when it was the signer a new key signs.
+    Compromise {
+        /// The key's kid (`idgate keys list`).
+        kid: String,
+        /// Why (recorded in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
     /// List the keys and their states.
     List {
         #[arg(long, default_value = "token")]
@@ -98,6 +107,20 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
                     None => outln!("{} signer is now {new}", p.as_str()),
                 }
                 Ok(())
+            }
+            Command::Compromise { kid, reason } => {
+                let reason = reason.trim();
+                if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+                    return Err(Failure::bad_input("--reason must be 1 to 500 printable characters"));
+                }
+                let token_alg = alg(&settings, KeyPurpose::Token, None)?;
+                match keyring.compromise(&kid, token_alg, reason, ACTOR).await.map_err(fail)? {
+                    Some(revoked) => {
+                        outln!("token key {kid} is compromised: unpublished, {revoked} token(s) it signed revoked");
+                        Ok(())
+                    }
+                    None => Err(Failure::bad_input(format!("no token key {kid} that is not compromised already"))),
+                }
             }
             Command::List { purpose: raw, json } => {
                 let p = purpose(&raw)?;

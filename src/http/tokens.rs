@@ -79,7 +79,10 @@ pub async fn discovery(ctx: web::Data<Context>) -> HttpResponse {
 }
 
 /// The full check of a token presented by `caller`: signature and claims, then that it
-/// was issued here, is not revoked, and (when given) is for `candidate`.
+/// was issued here, is not revoked, is for the candidate's newest verification, and (when
+/// given) is for `candidate`. A token for another organisation is answered `wrong_audience`
+/// (with what the token itself says) and nothing is looked up: whether it was issued,
+/// revoked or superseded is not the caller's to learn.
 pub async fn check(
     ctx: &Context,
     caller: &Caller,
@@ -94,6 +97,9 @@ pub async fn check(
         Expect { issuer: &issuer, audience: &caller.org_id, now, leeway_seconds: ctx.settings.tokens.leeway_seconds };
     let mut checked = verify::verify(token, |kid| keys.get(kid), &expect);
     let Some(claims) = &checked.claims else { return Ok((None, None, checked.reasons)) };
+    if checked.reasons.contains(&Rejection::WrongAudience) {
+        return Ok((None, None, checked.reasons));
+    }
     let standing = ctx.tokens.standing(&ctx.store, &claims.jti, now).await.map_err(|e| ApiError::internal(&e))?;
     let mut issued = None;
     match standing {
@@ -103,6 +109,14 @@ pub async fn check(
             }
             if candidate.is_some_and(|c| c != i.external_id) {
                 checked.reasons.push(Rejection::CandidateMismatch);
+            }
+            let latest = ctx
+                .store
+                .latest_verification_of(&i.org_id, &i.external_id)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+            if latest.is_some_and(|latest| latest != i.verification_id) {
+                checked.reasons.push(Rejection::Superseded);
             }
             issued = Some(i);
         }
@@ -125,7 +139,8 @@ pub struct OfferGateAnswer {
     pub may_offer: bool,
     /// Why not: `malformed`, `algorithm_not_allowed`, `missing_kid`, `unknown_key`,
     /// `key_retired`, `bad_signature`, `expired`, `not_yet_valid`, `wrong_audience`,
-    /// `wrong_issuer`, `revoked`, `unknown_token`, `candidate_mismatch`.
+    /// `wrong_issuer`, `revoked`, `unknown_token`, `candidate_mismatch`, `superseded` (the
+    /// candidate has a newer verification), `key_compromised`.
     pub reasons: Vec<Rejection>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification_id: Option<String>,

@@ -30,6 +30,8 @@ pub enum KeyState {
     Active,
     /// No longer signs; published until `publish_until`.
     Retired,
+    /// Revoked in an emergency: unpublished, and every token it signed is revoked.
+    Compromised,
 }
 
 impl KeyState {
@@ -38,11 +40,12 @@ impl KeyState {
             Self::Pending => "pending",
             Self::Active => "active",
             Self::Retired => "retired",
+            Self::Compromised => "compromised",
         }
     }
 
     fn parse(raw: &str) -> Option<Self> {
-        [Self::Pending, Self::Active, Self::Retired].into_iter().find(|s| s.as_str() == raw)
+        [Self::Pending, Self::Active, Self::Retired, Self::Compromised].into_iter().find(|s| s.as_str() == raw)
     }
 }
 
@@ -144,6 +147,36 @@ impl Store {
         self.append_audit(&mut tx, event, now).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Marks a token key compromised (unpublished at once) and revokes every token it signed,
+    /// with the audit event, in one transaction. `None` when no such key or already
+    /// compromised; else the number of tokens revoked.
+    pub async fn compromise_key(
+        &self,
+        kid: &str,
+        by: &str,
+        event: &NewEvent,
+        now: Timestamp,
+    ) -> Result<Option<u64>, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let q = self.sql(
+            "UPDATE signing_keys SET state = 'compromised', retired_at = COALESCE(retired_at, ?), publish_until = ? \
+             WHERE kid = ? AND purpose = 'token' AND state <> 'compromised'",
+        );
+        let done = sqlx::query(&q).bind(now.millis()).bind(now.millis()).bind(kid).execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let q = self.sql(
+            "UPDATE tokens SET revoked_at = ?, revoked_reason = 'signing_key_compromised', revoked_by = ? \
+             WHERE kid = ? AND revoked_at IS NULL",
+        );
+        let revoked = sqlx::query(&q).bind(now.millis()).bind(by).bind(kid).execute(&mut *tx).await?.rows_affected();
+        self.append_audit(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(Some(revoked))
     }
 
     /// Every key of `purpose`, newest first.

@@ -175,6 +175,19 @@ impl Store {
         sqlx::query(&q).bind(org_id).bind(key).fetch_optional(&self.pool).await?.as_ref().map(record).transpose()
     }
 
+    /// The id of an organisation's newest verification of a candidate (by `external_id`).
+    pub async fn latest_verification_of(
+        &self,
+        org_id: &str,
+        external_id: &str,
+    ) -> Result<Option<String>, StorageError> {
+        let q = self.sql(
+            "SELECT id FROM verifications WHERE org_id = ? AND external_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+        );
+        let row = sqlx::query(&q).bind(org_id).bind(external_id).fetch_optional(&self.pool).await?;
+        row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
+    }
+
     /// The verification a candidate token (digest) currently opens.
     pub async fn find_by_token(&self, digest: &str) -> Result<Option<VerificationRecord>, StorageError> {
         let q = self.sql(&format!("SELECT {COLUMNS} FROM verifications WHERE token_digest = ?")).into_owned();

@@ -165,6 +165,31 @@ impl Keyring {
         Ok(())
     }
 
+    /// Emergency revocation of a token key (its private half leaked): unpublished at once,
+    /// every token it signed revoked (the offer gate of every node refuses them within
+    /// `tokens.revocation_refresh_millis`), and, when it was the signer, a new key signs from
+    /// now on. Returns how many tokens were revoked; `None` when no such token key exists or it
+    /// was compromised already.
+    pub async fn compromise(&self, kid: &str, alg: Alg, reason: &str, actor: Actor) -> Result<Option<u64>, KeyError> {
+        let now = self.clock.now();
+        let was_active = self.store.active_key(KeyPurpose::Token).await?.is_some_and(|k| k.kid == kid);
+        let data = serde_json::json!({ "kid": kid, "purpose": "token", "reason": reason, "was_signer": was_active });
+        let event = NewEvent::global(Kind::KeyCompromised, actor.clone(), data);
+        let by = match &actor {
+            Actor::ApiKey { key_prefix, .. } => format!("key:{key_prefix}"),
+            Actor::User { user, .. } => format!("user:{user}"),
+            Actor::Operator { command } => format!("operator:{command}"),
+            Actor::System { component } => format!("system:{component}"),
+            Actor::Candidate { .. } => "candidate".to_owned(),
+        };
+        let Some(revoked) = self.store.compromise_key(kid, &by, &event, now).await? else { return Ok(None) };
+        self.invalidate();
+        if was_active {
+            self.rotate(KeyPurpose::Token, alg, actor).await?;
+        }
+        Ok(Some(revoked))
+    }
+
     /// The active key of `purpose`, opened.
     pub async fn signer(&self, purpose: KeyPurpose) -> Result<Signer, KeyError> {
         let record = self.store.active_key(purpose).await?.ok_or(KeyError::NoActiveKey(purpose.as_str()))?;
@@ -186,7 +211,11 @@ impl Keyring {
         let now = self.clock.now();
         let keys = self.store.keys(purpose).await?;
         keys.iter()
-            .filter(|k| k.state != KeyState::Retired || k.publish_until.is_some_and(|u| u > now))
+            .filter(|k| match k.state {
+                KeyState::Pending | KeyState::Active => true,
+                KeyState::Retired => k.publish_until.is_some_and(|u| u > now),
+                KeyState::Compromised => false,
+            })
             .map(public_jwk)
             .collect()
     }
@@ -220,10 +249,11 @@ impl Keyring {
         let mut keys = HashMap::new();
         for record in self.store.keys(KeyPurpose::Token).await? {
             let Some(mut key) = VerifyingKey::from_jwk(&public_jwk(&record)?) else { continue };
-            if record.state == KeyState::Retired {
+            if matches!(record.state, KeyState::Retired | KeyState::Compromised) {
                 key.retired_at = record.retired_at;
                 key.publish_until = record.publish_until;
             }
+            key.compromised = record.state == KeyState::Compromised;
             keys.insert(record.kid.clone(), key);
         }
         let keys = Arc::new(keys);

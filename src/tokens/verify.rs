@@ -33,6 +33,10 @@ pub enum Rejection {
     /// Validly signed but never issued here (or its record is gone).
     UnknownToken,
     CandidateMismatch,
+    /// The candidate has a newer verification: only its outcome counts.
+    Superseded,
+    /// Signed by a key revoked in an emergency (`idgate keys compromise`).
+    KeyCompromised,
 }
 
 impl Rejection {
@@ -51,6 +55,8 @@ impl Rejection {
             Self::Revoked => "revoked",
             Self::UnknownToken => "unknown_token",
             Self::CandidateMismatch => "candidate_mismatch",
+            Self::Superseded => "superseded",
+            Self::KeyCompromised => "key_compromised",
         }
     }
 }
@@ -65,6 +71,8 @@ pub struct VerifyingKey {
     /// `publish_until`.
     pub retired_at: Option<Timestamp>,
     pub publish_until: Option<Timestamp>,
+    /// Revoked in an emergency: nothing it signed is accepted.
+    pub compromised: bool,
 }
 
 impl VerifyingKey {
@@ -75,7 +83,7 @@ impl VerifyingKey {
             (Alg::ES256, "EC", "P-256", Some(y)) => DecodingKey::from_ec_components(&jwk.x, y).ok()?,
             _ => return None,
         };
-        Some(Self { kid: jwk.kid.clone(), alg, key, retired_at: None, publish_until: None })
+        Some(Self { kid: jwk.kid.clone(), alg, key, retired_at: None, publish_until: None, compromised: false })
     }
 }
 
@@ -147,6 +155,9 @@ fn verify_inner<'k>(
     let key = find(&kid).ok_or_else(|| vec![Rejection::UnknownKey])?;
     if key.alg != alg {
         return Err(vec![Rejection::AlgorithmNotAllowed]);
+    }
+    if key.compromised {
+        return Err(vec![Rejection::KeyCompromised]);
     }
     let mut validation = Validation::new(algorithm(alg));
     validation.validate_exp = false;

@@ -148,6 +148,10 @@ async fn lifecycle(db: Db) {
     assert_eq!(inactive["reason"], "revoked");
     let (_, view) = app.get(&app.keys["hr"], &id).await;
     assert_eq!(view["token"]["revoked"], true);
+    // Another organisation learns only that the token is not for it (not that it is revoked).
+    assert_eq!(gate(&app, &app.keys["other"], &token, "cand-token").await, (false, vec!["wrong_audience".into()]));
+    let foreign = introspect(&app, &app.keys["other"], &token).await;
+    assert_eq!(foreign["reasons"], serde_json::json!(["wrong_audience"]), "{foreign}");
 
     // The audit trail has every step, each provably in the signed tree.
     let trail = app.get_json(&app.keys["auditor"], &format!("/v1/audit/verifications/{id}")).await;
@@ -182,6 +186,50 @@ async fn lifecycle(db: Db) {
     assert_eq!(stages, ["document", "face_match", "risk"], "{entries:?}");
     let risk = entries.iter().map(data).find(|d| d["stage"] == "risk").unwrap();
     assert!(risk["signals"].is_array() && risk["sanctions_lists"].as_array().unwrap().len() == 2, "{risk}");
+
+    // A newer verification of the same candidate supersedes this one's token (an older
+    // approval must not pass after a newer rejection).
+    let (newer, _) = app.created("cand-token").await;
+    assert_ne!(newer, id);
+    assert_eq!(
+        gate(&app, &app.keys["hr"], &token, "cand-token").await,
+        (false, vec!["revoked".into(), "superseded".into()])
+    );
+}
+
+/// Emergency revocation of the signing key: unpublished at once, every token it signed
+/// refused, a new key signs.
+async fn compromise(db: Db) {
+    let Some(app) = spawn_app_clocked(db, |_| {}, Arc::new(SystemClock)).await else { return };
+    let Some((_, token)) = approved(&app).await else { return };
+    let hr = app.keys["hr"].clone();
+    assert_eq!(gate(&app, &hr, &token, "cand-token").await, (true, vec![]));
+    let kid = idgate::tokens::verify::kid_of(&token).unwrap();
+    let data_dir = app.ctx.settings.storage.data_dir.to_str().unwrap().to_owned();
+    let db_url = app.ctx.settings.storage.database_url();
+    let cli = |args: &[&str]| {
+        let mut all = vec!["--data-dir", data_dir.as_str(), "--database-url", db_url.as_str(), "keys"];
+        all.extend_from_slice(args);
+        idgate(&all)
+    };
+    let out = cli(&["compromise", "no-such-kid", "--reason", "leaked"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli(&["compromise", &kid, "--reason", "private key found in a public repository"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 token(s) it signed revoked"));
+
+    // The JWKS drops it at once and publishes the new signer.
+    let jwks = app.get_json(&hr, "/.well-known/jwks.json").await;
+    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert!(!kids.contains(&kid.as_str()) && kids.len() == 1, "{jwks}");
+    assert_ne!(app.ctx.keys.signer(KeyPurpose::Token).await.unwrap().kid, kid);
+    // Every node refuses its tokens within tokens.revocation_refresh_millis (1 s): as revoked
+    // until the node's key cache reloads, then by the key itself.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (ok, reasons) = gate(&app, &hr, &token, "cand-token").await;
+    assert!(!ok && (reasons == ["revoked"] || reasons == ["key_compromised"]), "{reasons:?}");
+    let again = cli(&["compromise", &kid, "--reason", "twice"]);
+    assert_eq!(again.status.code(), Some(2), "compromised once only");
 }
 
 fn independent_check(jwks: &serde_json::Value, token: &str, issuer: &str, subject: &str) {
@@ -354,4 +402,5 @@ on_both_engines! {
     approval_token_passes_the_gate_verifies_elsewhere_and_revokes => lifecycle,
     each_forgery_is_refused_with_its_own_reason => forgeries,
     es256_tokens_verify_from_the_jwks => es256,
+    a_compromised_signing_key_is_refused_everywhere_at_once => compromise,
 }
