@@ -11,6 +11,7 @@ pub struct Metrics {
     stages: HistogramVec,
     decisions: IntCounterVec,
     readings_reused: prometheus::IntCounter,
+    api_key_hash_checks: prometheus::IntCounter,
     offer_gate: IntCounterVec,
     queue_depth: IntGauge,
     sanctions_lists: IntGauge,
@@ -43,6 +44,10 @@ impl Metrics {
             "document_readings_reused_total",
             "Document images the pipeline did not read again: the upload's readability answer had",
         )?;
+        let api_key_hash_checks = prometheus::IntCounter::new(
+            "api_key_hash_checks_total",
+            "Presented API keys checked against their argon2 hash (cache misses with a real prefix)",
+        )?;
         let offer_gate =
             IntCounterVec::new(Opts::new("offer_gate_checks_total", "Offer-gate answers"), &["may_offer"])?;
         let queue_depth = IntGauge::new("job_queue_depth", "Jobs queued or running")?;
@@ -60,6 +65,7 @@ impl Metrics {
             Box::new(stages.clone()),
             Box::new(decisions.clone()),
             Box::new(readings_reused.clone()),
+            Box::new(api_key_hash_checks.clone()),
             Box::new(offer_gate.clone()),
             Box::new(queue_depth.clone()),
             Box::new(sanctions_lists.clone()),
@@ -74,6 +80,7 @@ impl Metrics {
             stages,
             decisions,
             readings_reused,
+            api_key_hash_checks,
             offer_gate,
             queue_depth,
             sanctions_lists,
@@ -97,6 +104,10 @@ impl Metrics {
     /// Document images whose upload-time reading the pipeline used.
     pub fn readings_reused(&self, images: usize) {
         self.readings_reused.inc_by(u64::try_from(images).unwrap_or(0));
+    }
+
+    pub fn api_key_hash_check(&self) {
+        self.api_key_hash_checks.inc();
     }
 
     pub fn offer_gate(&self, may_offer: bool) {

@@ -1,7 +1,10 @@
 //! Who is calling: an HR system (API key) or a candidate (link token). Both arrive as
 //! `Authorization: Bearer …`; keys are verified against their argon2 hash once and then
 //! remembered by SHA-256 for a minute, so a busy HR system does not pay argon2 per request;
-//! whether a remembered key was revoked or expired is re-read every second.
+//! whether a remembered key was revoked or expired is re-read every second. Refusals are
+//! remembered too: a prefix no key has is refused without a database look-up for
+//! `UNKNOWN_PREFIX_TTL`, a wrong secret for a real prefix without argon2 for a minute; and
+//! at most `HASH_CHECKS` argon2 checks run at once (each takes a core for ~20 ms).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,6 +23,11 @@ use crate::storage::VerificationRecord;
 
 const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
 const KEY_CACHE_MAX: usize = 10_000;
+/// A prefix found in no key is refused without a look-up this long (short: a key created a
+/// moment ago on another node must not wait long).
+const UNKNOWN_PREFIX_TTL: Duration = Duration::from_secs(2);
+/// Argon2 checks running at once, on this node.
+const HASH_CHECKS: usize = 2;
 
 /// An authenticated organisation-side caller: a system with an API key, or a person
 /// signed in to the console.
@@ -73,8 +81,18 @@ impl Caller {
 /// at, expiry). The argon2 hash is checked once a minute; whether the key was revoked or
 /// expired is re-read (one primary-key look-up) when the entry is older than
 /// `KEY_RECHECK`, so a revocation takes effect within a second on every node.
-#[derive(Default)]
-pub struct KeyCache(Mutex<HashMap<String, CachedKey>>);
+pub struct KeyCache {
+    known: Mutex<HashMap<String, CachedKey>>,
+    /// Refusals by `p:<prefix>` (no such key) and `k:<digest>` (wrong secret), with when.
+    refused: Mutex<HashMap<String, Instant>>,
+    hashing: tokio::sync::Semaphore,
+}
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        Self { known: Mutex::default(), refused: Mutex::default(), hashing: tokio::sync::Semaphore::new(HASH_CHECKS) }
+    }
+}
 
 #[derive(Clone)]
 struct CachedKey {
@@ -95,7 +113,7 @@ enum Cached {
 
 impl KeyCache {
     fn get(&self, digest: &str) -> Cached {
-        let Ok(map) = self.0.lock() else { return Cached::Unknown };
+        let Ok(map) = self.known.lock() else { return Cached::Unknown };
         match map.get(digest) {
             Some(k) if k.verified.elapsed() < KEY_CACHE_TTL && k.checked.elapsed() < KEY_RECHECK => {
                 Cached::Fresh(k.caller.clone())
@@ -107,7 +125,7 @@ impl KeyCache {
     }
 
     fn put(&self, digest: String, caller: Caller) {
-        if let Ok(mut map) = self.0.lock() {
+        if let Ok(mut map) = self.known.lock() {
             if map.len() >= KEY_CACHE_MAX {
                 map.clear();
             }
@@ -118,15 +136,32 @@ impl KeyCache {
 
     /// The key's row was just re-read and it may still be used.
     fn checked(&self, digest: &str) {
-        if let Ok(mut map) = self.0.lock()
+        if let Ok(mut map) = self.known.lock()
             && let Some(k) = map.get_mut(digest)
         {
             k.checked = Instant::now();
         }
     }
 
+    /// Whether `what` was refused within `ttl`.
+    fn refused_recently(&self, what: &str, ttl: Duration) -> bool {
+        self.refused.lock().is_ok_and(|map| map.get(what).is_some_and(|at| at.elapsed() < ttl))
+    }
+
+    fn refuse(&self, what: String) {
+        if let Ok(mut map) = self.refused.lock() {
+            if map.len() >= KEY_CACHE_MAX {
+                map.retain(|_, at| at.elapsed() < KEY_CACHE_TTL);
+                if map.len() >= KEY_CACHE_MAX {
+                    map.clear();
+                }
+            }
+            map.insert(what, Instant::now());
+        }
+    }
+
     fn forget(&self, digest: &str) {
-        if let Ok(mut map) = self.0.lock() {
+        if let Ok(mut map) = self.known.lock() {
             map.remove(digest);
         }
     }
@@ -150,18 +185,32 @@ async fn authenticate(ctx: web::Data<Context>, cache: web::Data<KeyCache>, key: 
         Cached::Fresh(caller) => return Ok(caller),
         other => other,
     };
+    let (unknown_prefix, wrong_secret) = (format!("p:{prefix}"), format!("k:{digest}"));
+    if cache.refused_recently(&unknown_prefix, UNKNOWN_PREFIX_TTL)
+        || cache.refused_recently(&wrong_secret, KEY_CACHE_TTL)
+    {
+        return Err(ApiError::Unauthenticated);
+    }
     let record = ctx.store.find_api_key(&prefix).await.map_err(|e| ApiError::internal(&e))?;
-    let Some(record) = record.filter(|r| usable(r, ctx.clock.now())) else {
-        cache.forget(&digest);
+    let Some(record) = record else {
+        cache.refuse(unknown_prefix);
         return Err(ApiError::Unauthenticated);
     };
+    if !usable(&record, ctx.clock.now()) {
+        cache.forget(&digest);
+        return Err(ApiError::Unauthenticated);
+    }
     if let Cached::Recheck(caller) = cached {
         cache.checked(&digest);
         return Ok(caller);
     }
     let hash = record.hash.clone();
+    let permit = cache.hashing.acquire().await.map_err(|e| ApiError::internal(&e))?;
+    ctx.metrics.api_key_hash_check();
     let valid = web::block(move || api_key::verify(&key, &hash)).await.map_err(|e| ApiError::internal(&e))?;
+    drop(permit);
     if !valid {
+        cache.refuse(wrong_secret);
         return Err(ApiError::Unauthenticated);
     }
     let role = record.role.parse().map_err(|()| ApiError::Internal("stored key has an unknown role".into()))?;

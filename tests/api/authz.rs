@@ -164,3 +164,35 @@ async fn every_endpoint_against_every_caller() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+fn hash_checks(metrics: &str) -> u64 {
+    let line = metrics.lines().find(|l| l.starts_with("idgate_api_key_hash_checks_total ")).expect("the counter");
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// Made-up keys cost no argon2 hash: an unknown prefix is refused from the database (then
+/// from memory), a wrong secret for a real prefix is hashed once and then refused from memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn made_up_keys_are_refused_without_hashing() {
+    let Some(app) = spawn_app(Db::Sqlite).await else { return };
+    let checks =
+        || async { hash_checks(&app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap()) };
+    let status = |key: String| {
+        let req = app.http.get(app.url("/v1/verifications")).bearer_auth(key);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let before = checks().await;
+    for i in 0..20 {
+        assert_eq!(status(format!("idg_{i:08x}_not-a-real-secret-at-all-0000000000000000")).await, 401);
+    }
+    assert_eq!(checks().await, before, "unknown prefixes are refused without argon2");
+    let real = app.keys["hr"].clone();
+    let wrong = format!("{}_{}", &real[..12], "x".repeat(real.len() - 13));
+    for _ in 0..5 {
+        assert_eq!(status(wrong.clone()).await, 401);
+    }
+    assert_eq!(checks().await, before + 1, "a wrong secret is hashed once, then refused from memory");
+    assert_eq!(status(real.clone()).await, 200);
+    assert_eq!(status(real).await, 200);
+    assert_eq!(checks().await, before + 2, "the right key is hashed once, then remembered");
+}
