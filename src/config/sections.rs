@@ -97,7 +97,8 @@ pub struct DecisionSettings {
     pub name_match: f32,
     /// Where earlier verifications of the same identity with the same document are counted
     /// (`document_seen_before`): `organisation` (default) or `deployment`. A document under
-    /// another identity is `document_reused` wherever it was.
+    /// another identity is `document_reused` within the organisation (anywhere with
+    /// `risk.cross_organisation_links`).
     pub document_seen_scope: SeenScope,
     /// A risk score above this sends the case to review even when every other stage passed.
     pub risk_review_above: u8,
@@ -373,8 +374,10 @@ pub struct RiskSettings {
     /// Where set-up puts the reference lists (disposable and free e-mail domains), each with
     /// its `.source.json`. Default `$XDG_CACHE_HOME/idgate/lists`.
     pub lists_dir: PathBuf,
-    /// Link devices and networks to verifications of other organisations too (counted,
-    /// never named). Off by default: an organisation's candidates are its own business.
+    /// Link devices, networks, documents and selfies (replays, near duplicates, reuse) to
+    /// verifications of other organisations too (counted, never named). Off by default: an
+    /// organisation's candidates are its own business, and one tenant cannot burn a document
+    /// or a selfie for another.
     pub cross_organisation_links: bool,
 }
 

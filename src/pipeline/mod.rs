@@ -72,8 +72,10 @@ pub struct LivenessFacts {
     /// The answered challenge and the browser's capture report.
     pub challenge: Option<AnsweredChallenge>,
     pub selfie_bytes: Vec<u8>,
-    pub same_bytes: Vec<String>,
-    pub earlier: Vec<(String, Vec<u64>)>,
+    /// Other verifications whose selfie has the same bytes (the organisation's own, and
+    /// others' only when cross-organisation links are on).
+    pub same_bytes: Vec<liveness::Sighting>,
+    pub earlier: Vec<(liveness::Sighting, Vec<u64>)>,
 }
 
 /// The challenge a selfie answered.

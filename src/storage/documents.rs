@@ -55,13 +55,22 @@ impl Store {
         &self,
         number_hash: &str,
         verification: &str,
+        org: Option<&str>,
         limit: i64,
     ) -> Result<Vec<DocumentUse>, StorageError> {
         let q = self.sql(
             "SELECT verification_id, org_id FROM document_numbers WHERE number_hash = ? AND verification_id <> ? \
-             ORDER BY created_at DESC LIMIT ?",
+             AND (? = '' OR org_id = ?) ORDER BY created_at DESC LIMIT ?",
         );
-        let rows = sqlx::query(&q).bind(number_hash).bind(verification).bind(limit).fetch_all(&self.pool).await?;
+        let org = org.unwrap_or_default();
+        let rows = sqlx::query(&q)
+            .bind(number_hash)
+            .bind(verification)
+            .bind(org)
+            .bind(org)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|row| Ok(DocumentUse { verification_id: row.try_get(0)?, org_id: row.try_get(1)? })).collect()
     }
 }

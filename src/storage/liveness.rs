@@ -156,32 +156,44 @@ impl Store {
         .transpose()
     }
 
-    /// Other verifications whose selfie has exactly these bytes.
-    pub async fn selfie_bytes_seen(&self, sha256: &str, verification: &str) -> Result<Vec<String>, StorageError> {
+    /// (verification, organisation) of the other verifications whose selfie has exactly these
+    /// bytes (of organisation `org` only, when given).
+    pub async fn selfie_bytes_seen(
+        &self,
+        sha256: &str,
+        verification: &str,
+        org: Option<&str>,
+    ) -> Result<Vec<(String, String)>, StorageError> {
         let q = self.sql(
-            "SELECT verification_id FROM media WHERE kind = 'selfie' AND sha256 = ? AND verification_id <> ? \
-             ORDER BY verification_id LIMIT 20",
+            "SELECT m.verification_id, v.org_id FROM media m JOIN verifications v ON v.id = m.verification_id \
+             WHERE m.kind = 'selfie' AND m.sha256 = ? AND m.verification_id <> ? AND (? = '' OR v.org_id = ?) \
+             ORDER BY m.verification_id LIMIT 20",
         );
-        let rows = sqlx::query(&q).bind(sha256).bind(verification).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+        let org = org.unwrap_or_default();
+        let rows = sqlx::query(&q).bind(sha256).bind(verification).bind(org).bind(org).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
-    /// The most recent `limit` selfie fingerprints of other verifications.
+    /// The most recent `limit` selfie fingerprints of other verifications (of organisation
+    /// `org` only, when given).
     pub async fn recent_fingerprints(
         &self,
         verification: &str,
+        org: Option<&str>,
         limit: i64,
-    ) -> Result<Vec<(String, Vec<u64>)>, StorageError> {
+    ) -> Result<Vec<((String, String), Vec<u64>)>, StorageError> {
         let q = self.sql(
-            "SELECT verification_id, hashes FROM selfie_fingerprints WHERE verification_id <> ? \
-             ORDER BY created_at DESC LIMIT ?",
+            "SELECT f.verification_id, v.org_id, f.hashes FROM selfie_fingerprints f \
+             JOIN verifications v ON v.id = f.verification_id \
+             WHERE f.verification_id <> ? AND (? = '' OR v.org_id = ?) ORDER BY f.created_at DESC LIMIT ?",
         );
-        let rows = sqlx::query(&q).bind(verification).bind(limit).fetch_all(&self.pool).await?;
+        let org = org.unwrap_or_default();
+        let rows = sqlx::query(&q).bind(verification).bind(org).bind(org).bind(limit).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
-                let hashes: String = r.try_get(1)?;
+                let hashes: String = r.try_get(2)?;
                 let parsed = hashes.split(',').filter_map(|h| u64::from_str_radix(h, 16).ok()).collect();
-                Ok((r.try_get(0)?, parsed))
+                Ok(((r.try_get(0)?, r.try_get(1)?), parsed))
             })
             .collect()
     }

@@ -9,6 +9,7 @@ use crate::domain::challenge::{Challenge, Timing, parse_actions};
 use crate::domain::claims::{BirthDate, RawClaims};
 use crate::pipeline::document_check::{ClaimedIdentity, DocumentPolicy};
 use crate::pipeline::document_reuse::{self, EarlierUse};
+use crate::pipeline::liveness::Sighting;
 use crate::pipeline::liveness::injection::CaptureReport;
 use crate::pipeline::risk::RiskFacts;
 use crate::pipeline::{self, AnsweredChallenge, CaseFacts, CaseFiles, LivenessFacts};
@@ -55,8 +56,9 @@ pub(super) async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pi
         selfie: selfie.path().to_path_buf(),
     };
     let policy = policy(ctx);
+    let org = self::verification(ctx, verification).await?.org_id;
     let mut facts = case_facts(ctx, verification).await?;
-    facts.liveness = liveness_facts(ctx, verification, &selfie_sha256, selfie_bytes).await?;
+    facts.liveness = liveness_facts(ctx, verification, &org, &selfie_sha256, selfie_bytes).await?;
     let engine = ctx.engine.clone();
     let span = tracing::Span::current();
     let results = tokio::task::spawn_blocking(move || {
@@ -84,6 +86,7 @@ const FINGERPRINTS_COMPARED: i64 = 10_000;
 async fn liveness_facts(
     ctx: &Context,
     verification: &str,
+    org: &str,
     sha256: &str,
     selfie_bytes: Vec<u8>,
 ) -> Result<LivenessFacts, String> {
@@ -103,12 +106,18 @@ async fn liveness_facts(
         }
         None => None,
     };
+    // The organisation's own selfies only, unless cross-organisation links are on: another
+    // tenant's upload must not make this candidate's selfie a replay.
+    let scope = (!ctx.settings.risk.cross_organisation_links).then_some(org);
+    let sighting = |(verification, their_org): (String, String)| Sighting { own: their_org == org, verification };
+    let same_bytes = ctx.store.selfie_bytes_seen(sha256, verification, scope).await.map_err(fail)?;
+    let earlier = ctx.store.recent_fingerprints(verification, scope, FINGERPRINTS_COMPARED).await.map_err(fail)?;
     Ok(LivenessFacts {
         required: ctx.settings.liveness.required,
         challenge,
         selfie_bytes,
-        same_bytes: ctx.store.selfie_bytes_seen(sha256, verification).await.map_err(fail)?,
-        earlier: ctx.store.recent_fingerprints(verification, FINGERPRINTS_COMPARED).await.map_err(fail)?,
+        same_bytes: same_bytes.into_iter().map(sighting).collect(),
+        earlier: earlier.into_iter().map(|(seen, hashes)| (sighting(seen), hashes)).collect(),
     })
 }
 
@@ -263,17 +272,29 @@ pub(super) async fn seal_document(
     let today = today(ctx)?;
     let mut earlier = Vec::new();
     let mut others = Vec::new();
-    let uses = ctx.store.documents_with_hash(&number_hash, &record.id, EARLIER_USES_WEIGHED).await.map_err(fail)?;
+    // Another organisation's use counts only with cross-organisation links on: a tenant
+    // holding someone's ID photo must not burn the document for everyone else.
+    // (`decision.document_seen_scope = "deployment"` reads them too, to count the same identity's
+    // earlier uses everywhere: information, never a reuse.)
+    let cross_org = ctx.settings.risk.cross_organisation_links;
+    let everywhere = cross_org || ctx.settings.decision.document_seen_scope == document_reuse::SeenScope::Deployment;
+    let scope = (!everywhere).then_some(record.org_id.as_str());
+    let uses =
+        ctx.store.documents_with_hash(&number_hash, &record.id, scope, EARLIER_USES_WEIGHED).await.map_err(fail)?;
     let current = if uses.is_empty() { None } else { Some(claimed_identity(ctx, record, today)?) };
     for used in uses {
         let other = ctx.store.get_verification(&used.verification_id).await.map_err(fail)?;
         let contradicted = other.as_ref().is_some_and(contradicted_by_document);
         let identity = other.and_then(|other| claimed_identity(ctx, &other, today).ok());
         let own_org = used.org_id == record.org_id;
-        if let (Some(current), Some(identity)) = (&current, &identity)
-            && document_reuse::kinship(current, identity, document_policy(ctx)) == document_reuse::Kinship::Other
-            && (own_org || ctx.settings.risk.cross_organisation_links)
-        {
+        let kinship = match (&current, &identity) {
+            (Some(current), Some(identity)) => Some(document_reuse::kinship(current, identity, document_policy(ctx))),
+            _ => None,
+        };
+        if !own_org && !cross_org && kinship != Some(document_reuse::Kinship::Same) {
+            continue;
+        }
+        if kinship == Some(document_reuse::Kinship::Other) {
             others.push((used.verification_id.clone(), own_org));
         }
         earlier.push(EarlierUse { org_id: used.org_id, identity, contradicted });

@@ -33,22 +33,7 @@ async fn selfie_links(
     results: &pipeline::StageResults,
 ) -> Result<Vec<(String, bool)>, String> {
     let Some(StageOutcome::Done(live)) = &results.liveness else { return Ok(Vec::new()) };
-    let mut ids: Vec<String> = Vec::new();
-    for s in &live.signals {
-        let found = match s.code {
-            "selfie_replayed" => {
-                s.evidence.get("verifications").and_then(|v| v.as_array()).cloned().unwrap_or_default()
-            }
-            "selfie_near_duplicate" => s
-                .evidence
-                .get("matches")
-                .and_then(|v| v.as_array())
-                .map(|m| m.iter().filter_map(|x| x.get("verification").cloned()).collect())
-                .unwrap_or_default(),
-            _ => continue,
-        };
-        ids.extend(found.iter().filter_map(|v| v.as_str().map(str::to_owned)));
-    }
+    let mut ids: Vec<String> = live.seen.iter().map(|s| s.verification.clone()).collect();
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -1,7 +1,7 @@
 //! The document stage in the service: its results on the HR API (without the document
 //! number), claims that disagree with the document, and one document seen again: under the
 //! same identity (a new application, another employer) it is information, under another
-//! identity it is reuse.
+//! identity it is reuse, within the organisation.
 
 use crate::fixtures::fixtures;
 use crate::helpers::{Db, claims_json, spawn_app};
@@ -48,15 +48,14 @@ async fn document_results_disagreements_and_reuse(db: Db) {
     assert!(!codes(doc).contains(&"document_reused"), "{doc}");
 
     // The same person at another employer on the deployment: approved, and that employer learns
-    // nothing of the first one's applicants (the count is kept to the organisation).
+    // nothing of the first one's applicants (the other organisation's uses are not read).
     let globex = app.keys["other"].clone();
     let elsewhere =
         run_candidate_as(&app, &globex, &claims_json("globex-application-7"), &f.document, &f.genuine_selfie).await;
     let elsewhere = app.wait_final_as(&globex, &elsewhere).await;
     assert_eq!(elsewhere["decision"], "approve", "{elsewhere}");
     let doc = &elsewhere["results"]["document"];
-    assert_eq!(doc["reuse"]["same_identity"], 0, "{doc}");
-    assert_eq!(doc["reuse"]["other_identity"], 0, "{doc}");
+    assert!(doc.get("reuse").is_none(), "{doc}");
     assert!(codes(doc).iter().all(|c| !c.starts_with("document_")), "{doc}");
 
     // Claims that disagree with the document: another name and birth date.
@@ -71,8 +70,9 @@ async fn document_results_disagreements_and_reuse(db: Db) {
     for reason in ["name_mismatch", "birth_date_mismatch", "document_reused"] {
         assert!(reasons.contains(&reason), "{reason} missing from {reasons:?}");
     }
-    // Another identity with the same document, wherever the earlier uses were: all three.
-    assert_eq!(rejected["results"]["document"]["reuse"]["other_identity"], 3, "{rejected}");
+    // Another identity with the same document, within the organisation: its two earlier uses
+    // (the other employer's is not weighed: one tenant cannot burn a document for another).
+    assert_eq!(rejected["results"]["document"]["reuse"]["other_identity"], 2, "{rejected}");
 
     // A third candidate with a nationality the document does not give: review, with the reason.
     let mut claims = claims_json("cand-nationality");
@@ -118,7 +118,7 @@ async fn document_results_disagreements_and_reuse(db: Db) {
     let codes: Vec<&str> =
         stage["data"]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"name_mismatch") && codes.contains(&"document_reused"), "{stage}");
-    assert_eq!(stage["data"]["reuse"]["other_identity"], 3, "{stage}");
+    assert_eq!(stage["data"]["reuse"]["other_identity"], 2, "{stage}");
     assert!(!trail.to_string().contains("X00000001"));
 }
 

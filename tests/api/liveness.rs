@@ -44,7 +44,17 @@ pub(crate) async fn up_to_selfie_with(
     claims: &serde_json::Value,
     document: &[u8],
 ) -> (String, String, String) {
-    let (id, token) = app.created_with(claims).await;
+    up_to_selfie_as(app, &app.keys["hr"], claims, document).await
+}
+
+/// As `up_to_selfie_with`, for the organisation of API key `key`.
+async fn up_to_selfie_as(
+    app: &TestApp,
+    key: &str,
+    claims: &serde_json::Value,
+    document: &[u8],
+) -> (String, String, String) {
+    let (id, token) = app.created_as(key, claims).await;
     let (_, body) = app.consent(&token).await;
     let token = body["token"].as_str().unwrap().to_owned();
     let (status, body) = app.step(Method::PUT, "/v1/candidate/document/front", &token, Some(document.to_vec())).await;
@@ -72,12 +82,23 @@ async fn send_selfie(app: &TestApp, token: &str, challenge: &str, selfie: &[u8])
 }
 
 pub(crate) async fn finish(app: &TestApp, id: &str, token: &str, challenge: &str, selfie: &[u8]) -> serde_json::Value {
+    finish_as(app, &app.keys["hr"], id, token, challenge, selfie).await
+}
+
+async fn finish_as(
+    app: &TestApp,
+    key: &str,
+    id: &str,
+    token: &str,
+    challenge: &str,
+    selfie: &[u8],
+) -> serde_json::Value {
     let (status, body) = send_selfie(app, token, challenge, selfie).await;
     assert_eq!(status, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_owned();
     let (status, _) = app.step(Method::POST, "/v1/candidate/submit", &token, None).await;
     assert_eq!(status, 200);
-    app.wait_final(id).await
+    app.wait_final_as(key, id).await
 }
 
 /// A service whose challenge is fixed to what the Carphone clip does.
@@ -136,6 +157,20 @@ async fn challenge_replay_and_print_attack(db: Db) {
     assert_eq!(signal["evidence"]["verifications"], 2, "{signal}");
     assert!(signal["evidence"]["newest"].as_array().unwrap().contains(&first.as_str().into()), "{signal}");
     assert!(risk_codes(&done).contains(&"document_other_identity".to_owned()), "the same card too: {}", done["risk"]);
+
+    // The same clip and card at another organisation: no replay, no reuse, and none of the
+    // first organisation's verification ids (replay and reuse are checked per organisation).
+    let globex = app.keys["other"].clone();
+    let claims = crate::helpers::claims_json("globex-live-1");
+    let (id, token, challenge) = up_to_selfie_as(&app, &globex, &claims, &document).await;
+    let done = finish_as(&app, &globex, &id, &token, &challenge, &clip).await;
+    let reasons = done["reasons"].as_array().unwrap();
+    assert!(!reasons.contains(&"selfie_replayed".into()), "{done}");
+    assert_eq!(done["status"], "review", "as the first use of the clip was: {done}");
+    assert!(!done.to_string().contains(&first), "another organisation's id leaked: {done}");
+    let signals = done["results"]["liveness"]["signals"].as_array().unwrap();
+    assert!(signals.iter().all(|s| !s["code"].as_str().unwrap().starts_with("selfie_")), "{signals:?}");
+    assert!(!risk_codes(&done).iter().any(|c| c.ends_with("_other_identity")), "{}", done["risk"]);
 
     // A print attack from a real photo: a plane, whatever the challenge says.
     let photo = shared_data("faces/deepface/images/img34.jpg").unwrap();

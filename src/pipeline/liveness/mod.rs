@@ -43,6 +43,15 @@ use injection::{CaptureReport, Signal};
 use observe::{ObserveError, ObserveSettings, Observed};
 use planarity::{Planarity, PlanarityThresholds};
 
+/// Another verification that showed this selfie (or one very like it). Only the organisation's
+/// own are named in the stage's evidence; others are counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    pub verification: String,
+    /// Of the same organisation as the case.
+    pub own: bool,
+}
+
 /// What the stage needs besides the video.
 pub struct LivenessInput<'a> {
     pub steps: &'a [Action],
@@ -55,9 +64,9 @@ pub struct LivenessInput<'a> {
     /// The selfie's bytes (container metadata).
     pub bytes: &'a [u8],
     /// Other verifications whose selfie has the same sha256.
-    pub same_bytes: &'a [String],
+    pub same_bytes: &'a [Sighting],
     /// Other verifications' selfie fingerprints.
-    pub earlier: &'a [(String, Vec<u64>)],
+    pub earlier: &'a [(Sighting, Vec<u64>)],
     pub document_face: Option<&'a Embedding>,
     pub face_threshold: f32,
 }
@@ -106,6 +115,10 @@ pub struct Liveness {
     /// Perceptual fingerprint of this video, to store for later replay checks.
     #[serde(skip)]
     pub fingerprint: Vec<u64>,
+    /// The other verifications that showed this selfie (replayed or near duplicate), for the
+    /// reuse links; never serialised (another organisation's ids are not shown).
+    #[serde(skip)]
+    pub seen: Vec<Sighting>,
 }
 
 impl super::stage::Stage for Liveness {
@@ -176,22 +189,35 @@ pub fn assess_observed(observed: &Observed, input: &LivenessInput<'_>) -> Result
     for (first, last) in &consistency.unlike_document {
         reasons.push(format!("liveness_unlike_document_frames_{first}_{last}"));
     }
+    let mut seen: Vec<Sighting> = Vec::new();
     if !input.same_bytes.is_empty() {
         reasons.push("selfie_replayed".to_owned());
+        let own: Vec<&str> = input.same_bytes.iter().filter(|s| s.own).map(|s| s.verification.as_str()).collect();
+        let others = input.same_bytes.len() - own.len();
         signals.push(Signal {
             code: "selfie_replayed",
-            evidence: serde_json::json!({ "verifications": input.same_bytes }),
+            evidence: serde_json::json!({ "verifications": own, "other_organisations": others }),
         });
+        seen.extend(input.same_bytes.iter().cloned());
     }
-    let near: Vec<serde_json::Value> = input
+    let near: Vec<(&Sighting, f32)> = input
         .earlier
         .iter()
-        .map(|(id, theirs)| (id, injection::near_duplicate_share(&fingerprint, theirs)))
+        .map(|(sighting, theirs)| (sighting, injection::near_duplicate_share(&fingerprint, theirs)))
         .filter(|(_, share)| *share >= 0.5)
-        .map(|(id, share)| serde_json::json!({ "verification": id, "matching_frames": share }))
         .collect();
     if !near.is_empty() && input.same_bytes.is_empty() {
-        signals.push(Signal { code: "selfie_near_duplicate", evidence: serde_json::json!({ "matches": near }) });
+        let matches: Vec<serde_json::Value> = near
+            .iter()
+            .filter(|(s, _)| s.own)
+            .map(|(s, share)| serde_json::json!({ "verification": s.verification, "matching_frames": share }))
+            .collect();
+        let others = near.len() - matches.len();
+        signals.push(Signal {
+            code: "selfie_near_duplicate",
+            evidence: serde_json::json!({ "matches": matches, "other_organisations": others }),
+        });
+        seen.extend(near.iter().map(|(s, _)| (*s).clone()));
     }
     if let Some((first, last)) = consistency.extra_faces.first() {
         signals.push(Signal {
@@ -228,5 +254,6 @@ pub fn assess_observed(observed: &Observed, input: &LivenessInput<'_>) -> Result
         frames_between: observed.between.len(),
         elapsed_ms: observed.elapsed_ms + started.elapsed().as_secs_f64() * 1000.0,
         fingerprint,
+        seen,
     })
 }
