@@ -72,6 +72,8 @@ pub struct Context {
     pub device_limiter: Arc<crate::network::ReportLimiter>,
     /// The client webhooks are sent with (public destinations only, no redirects).
     pub webhooks: reqwest::Client,
+    /// Slots for decoding uploads and reading document photos (`uploads.concurrent_decodes`).
+    pub decoding: Arc<tokio::sync::Semaphore>,
 }
 
 impl Context {
@@ -107,6 +109,7 @@ impl Context {
         }
         let sanctions = Arc::new(crate::sanctions_refresh::Current::new(sanctions));
         let settings_device_rate = settings.server.device_reports_per_minute;
+        let settings_decodes = settings.uploads.concurrent_decodes;
         let store = open_store(&settings).await?;
         let sealer = Sealer::new(&master_key(&settings)?);
         let faces = Arc::new(crate::face_search::FaceIndex::default());
@@ -142,6 +145,7 @@ impl Context {
             faces,
             device_limiter: Arc::new(crate::network::ReportLimiter::per_minute(settings_device_rate)),
             webhooks,
+            decoding: Arc::new(tokio::sync::Semaphore::new(settings_decodes.max(1))),
         })
     }
 }

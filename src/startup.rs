@@ -25,8 +25,10 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
     let ctx = web::Data::new(ctx);
     let keys = web::Data::new(auth::KeyCache::default());
     let sign_in_limits = web::Data::new(console::account::SignInLimits::default());
+    let request_limits = web::Data::new(crate::http::limits::RequestLimits::new(&ctx.settings.server.rate_limits));
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(ctx.clone())
+            .app_data(request_limits.clone())
             .app_data(keys.clone())
             .app_data(sign_in_limits.clone())
             .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(|e, _| problem::json_error(e)))
@@ -107,7 +109,10 @@ impl Application {
         let port = listener.local_addr()?.port();
         let routes = configure(ctx);
         let server = HttpServer::new(move || {
-            App::new().wrap(actix_web::middleware::from_fn(crate::http::trace::trace)).configure(routes.clone())
+            App::new()
+                .wrap(actix_web::middleware::from_fn(crate::http::limits::limit))
+                .wrap(actix_web::middleware::from_fn(crate::http::trace::trace))
+                .configure(routes.clone())
         })
         .listen(listener)?
         .run();

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 pub use sections::{
     AuditSettings, CandidateSettings, DecisionSettings, FaceMatchSettings, FaceSearchSettings, JobSettings,
-    LivenessSettings, OnSanctionsMatch, RiskSettings, SanctionsSettings, Secret, ServerSettings, StorageSettings,
-    TokenSettings, UploadSettings, WebhookSettings,
+    LivenessSettings, OnSanctionsMatch, RateLimitSettings, RiskSettings, SanctionsSettings, Secret, ServerSettings,
+    StorageSettings, TokenSettings, UploadSettings, WebhookSettings,
 };
 
 use crate::engine::EngineSettings;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Input limits. Checked before decoding, so a 20000×20000 image never reaches the allocator.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct MediaLimits {
     pub max_image_bytes: u64,
     pub max_video_bytes: u64,
@@ -15,6 +15,9 @@ pub struct MediaLimits {
     pub max_video_side: u32,
     /// Longest accepted video, in decoded frames.
     pub max_video_frames: usize,
+    /// Most pixels a whole video may decode to (frame width × height × frames): checked on the
+    /// container's declarations before decoding, and again as frames are decoded.
+    pub max_video_pixel_frames: u64,
 }
 
 impl Default for MediaLimits {
@@ -25,6 +28,8 @@ impl Default for MediaLimits {
             max_image_pixels: 40_000_000,
             max_video_side: 3840,
             max_video_frames: 1800,
+            // A minute of 720p at 30 frames a second (27 s of 1080p, 7 s of 4K).
+            max_video_pixel_frames: 1280 * 720 * 1800,
         }
     }
 }
@@ -52,6 +57,10 @@ pub enum MediaError {
     VideoTooLarge { width: u32, height: u32, limit: u32 },
     #[error("video is longer than {limit} frames")]
     VideoTooLong { limit: usize },
+    #[error("video decodes to more than {limit} pixels (width × height × frames)")]
+    VideoOverBudget { limit: u64 },
+    #[error("video codec {fourcc} is not accepted (VP8, VP9 or H.264)")]
+    UnsupportedCodec { fourcc: String },
     #[error("video has no decodable frame")]
     NoFrames,
     #[error("expected an image, got a video")]
@@ -76,6 +85,8 @@ impl MediaError {
                 Self::VideoTooLarge { width: *width, height: *height, limit: *limit }
             }
             Self::VideoTooLong { limit } => Self::VideoTooLong { limit: *limit },
+            Self::VideoOverBudget { limit } => Self::VideoOverBudget { limit: *limit },
+            Self::UnsupportedCodec { fourcc } => Self::UnsupportedCodec { fourcc: fourcc.clone() },
             Self::NoFrames => Self::NoFrames,
             Self::NotAnImage => Self::NotAnImage,
         }
@@ -93,10 +104,33 @@ impl MediaError {
             Self::ImageTooLarge { .. } => "image_too_large",
             Self::VideoTooLarge { .. } => "video_too_large",
             Self::VideoTooLong { .. } => "video_too_long",
+            Self::VideoOverBudget { .. } => "video_over_pixel_budget",
+            Self::UnsupportedCodec { .. } => "unsupported_codec",
             Self::NoFrames => "no_frames",
             Self::NotAnImage => "not_an_image",
         }
     }
+}
+
+/// The video `CodecID`s (`V_…`) of a Matroska/WebM file's track entries, read from its first
+/// bytes: each is the EBML element 0x86 with a one-byte size, holding printable ASCII.
+pub fn matroska_video_codecs(head: &[u8]) -> Vec<String> {
+    let mut codecs: Vec<String> = Vec::new();
+    for (i, pair) in head.windows(2).enumerate() {
+        let [0x86, size] = *pair else { continue };
+        if size & 0x80 == 0 {
+            continue;
+        }
+        let len = usize::from(size & 0x7F);
+        let Some(value) = head.get(i + 2..i + 2 + len) else { continue };
+        if len >= 3 && value.starts_with(b"V_") && value.iter().all(u8::is_ascii_graphic) {
+            let codec = String::from_utf8_lossy(value).into_owned();
+            if !codecs.contains(&codec) {
+                codecs.push(codec);
+            }
+        }
+    }
+    codecs
 }
 
 /// Formats recognised by their leading bytes.

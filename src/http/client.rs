@@ -13,12 +13,18 @@ fn values<'a>(req: &'a HttpRequest, name: &HeaderName) -> Vec<&'a str> {
     req.headers().get_all(name).filter_map(|v| v.to_str().ok()).collect()
 }
 
-/// Where this request came from (None without a peer address, as in some unit tests).
-pub fn sighting(req: &HttpRequest, ctx: &Context) -> Option<Sighting> {
+/// The client's address: the peer, or what the trusted proxies in front say (None without a
+/// peer address, as in some unit tests).
+pub fn client_ip(req: &HttpRequest, ctx: &Context) -> Option<std::net::IpAddr> {
     let peer = req.peer_addr()?.ip();
     let forwarded = values(req, &actix_web::http::header::FORWARDED);
     let xff = values(req, &HeaderName::from_static("x-forwarded-for"));
-    let ip = ctx.settings.server.trusted_proxies.client(peer, &forwarded, &xff);
+    Some(ctx.settings.server.trusted_proxies.client(peer, &forwarded, &xff))
+}
+
+/// Where this request came from (None without a peer address, as in some unit tests).
+pub fn sighting(req: &HttpRequest, ctx: &Context) -> Option<Sighting> {
+    let ip = client_ip(req, ctx)?;
     let header = |name: &HeaderName| values(req, name).first().map(|v| clip(v));
     Some(Sighting {
         ip,

@@ -10,6 +10,7 @@ pub mod client;
 pub mod console;
 pub mod health;
 pub mod hr;
+pub mod limits;
 pub mod openapi;
 pub mod problem;
 pub mod review;

@@ -56,6 +56,10 @@ pub enum ApiError {
     IdempotencyConflict,
     #[error("too many requests")]
     RateLimited { retry_after_seconds: u64 },
+    #[error("the service is busy decoding other uploads")]
+    Busy { retry_after_seconds: u64 },
+    #[error("no more uploads of this kind for this verification")]
+    UploadsExhausted { limit: u32 },
     #[error("another reviewer holds this case")]
     ClaimedByAnother,
     #[error("claim the case before deciding it")]
@@ -97,6 +101,8 @@ impl ApiError {
             Self::IdempotencyConflict => "idempotency_conflict".into(),
             Self::AlreadyRevoked => "already_revoked".into(),
             Self::RateLimited { .. } => "rate_limited".into(),
+            Self::Busy { .. } => "busy".into(),
+            Self::UploadsExhausted { .. } => "uploads_exhausted".into(),
             Self::ClaimedByAnother => "claimed_by_another".into(),
             Self::ClaimRequired => "claim_required".into(),
             Self::NotReviewable { .. } => "not_reviewable".into(),
@@ -126,9 +132,10 @@ impl ApiError {
             }
             Self::InvalidQuery(d) => Some((*d).to_owned()),
             Self::TooLarge { limit } => Some(format!("at most {limit} bytes")),
-            Self::RateLimited { retry_after_seconds } | Self::AccountLocked { retry_after_seconds } => {
-                Some(format!("try again in {retry_after_seconds} s"))
-            }
+            Self::RateLimited { retry_after_seconds }
+            | Self::AccountLocked { retry_after_seconds }
+            | Self::Busy { retry_after_seconds } => Some(format!("try again in {retry_after_seconds} s")),
+            Self::UploadsExhausted { limit } => Some(format!("at most {limit} per verification")),
             Self::BadMedia { message, .. } => Some(message.clone()),
             Self::Challenge { message, .. } => Some((*message).to_owned()),
             _ => None,
@@ -152,12 +159,14 @@ impl ResponseError for ApiError {
             | Self::NotReviewable { .. }
             | Self::SecondReviewerRequired
             | Self::CaseChanged
-            | Self::EvidenceUnavailable => StatusCode::CONFLICT,
+            | Self::EvidenceUnavailable
+            | Self::UploadsExhausted { .. } => StatusCode::CONFLICT,
             Self::MalformedBody(_) | Self::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidField(_) | Self::BadMedia { .. } | Self::Challenge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } | Self::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -169,7 +178,10 @@ impl ResponseError for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }
-        if let Self::RateLimited { retry_after_seconds } | Self::AccountLocked { retry_after_seconds } = self {
+        if let Self::RateLimited { retry_after_seconds }
+        | Self::AccountLocked { retry_after_seconds }
+        | Self::Busy { retry_after_seconds } = self
+        {
             response.insert_header(("Retry-After", retry_after_seconds.to_string()));
         }
         response.content_type("application/problem+json").json(Problem {

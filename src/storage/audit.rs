@@ -185,6 +185,30 @@ impl Store {
     }
 
     /// The log's size as its counter says.
+    /// How many `kind` uploads (`media.uploaded`) a verification had since its last retake
+    /// request (a reviewer's retake starts the count again).
+    pub async fn uploads_since_retake(&self, verification: &str, kind: &str) -> Result<u32, StorageError> {
+        let q = self.sql(
+            "SELECT kind, entry FROM audit_events WHERE verification_id = ? \
+             AND kind IN ('media.uploaded', 'verification.retake_requested') ORDER BY seq",
+        );
+        let rows = sqlx::query(&q).bind(verification).fetch_all(&self.pool).await?;
+        let mut count = 0u32;
+        for row in &rows {
+            let event: String = row.try_get(0)?;
+            if event == "verification.retake_requested" {
+                count = 0;
+                continue;
+            }
+            let entry: String = row.try_get(1)?;
+            let parsed: serde_json::Value = serde_json::from_str(&entry).unwrap_or_default();
+            if parsed.pointer("/data/kind").and_then(serde_json::Value::as_str) == Some(kind) {
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
     pub async fn audit_size(&self) -> Result<i64, StorageError> {
         let row = sqlx::query("SELECT size FROM audit_state WHERE id = 1").fetch_one(&self.pool).await?;
         Ok(row.try_get(0)?)

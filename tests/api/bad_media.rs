@@ -129,6 +129,25 @@ fn corpus(dir: &Path) -> Vec<Case> {
             false,
         ),
     ];
+    // Accepted containers around codecs that are not: MJPEG in AVI, MPEG-4 Part 2 in MP4.
+    cases.push(case(
+        "mjpeg.avi",
+        video(dir, "mjpeg.avi", &[&src[..], &["-c:v", "mjpeg"]].concat()),
+        "unsupported_codec",
+        false,
+    ));
+    cases.push(case(
+        "mjpeg.mkv",
+        video(dir, "mjpeg.mkv", &[&src[..], &["-c:v", "mjpeg"]].concat()),
+        "unsupported_codec",
+        false,
+    ));
+    cases.push(case(
+        "mpeg4-part2.mp4",
+        video(dir, "part2.mp4", &[&src[..], &["-c:v", "mpeg4"]].concat()),
+        "unsupported_codec",
+        false,
+    ));
     cases.push(case(
         "zero-frames.webm",
         video(

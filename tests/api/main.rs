@@ -37,6 +37,7 @@ mod fixtures;
 mod frame_drops;
 mod health;
 mod helpers;
+mod limits;
 mod lists_cli;
 mod liveness;
 mod network;

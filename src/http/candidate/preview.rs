@@ -39,6 +39,7 @@ pub async fn preview(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let bytes = read_limited(&req, payload, MAX_PREVIEW_BYTES).await?;
+    let _slot = super::upload::decode_slot(&ctx).await?;
     let engine = ctx.engine.clone();
     let limits = ctx.settings.engine.media;
     let thresholds = ctx.settings.engine.quality;

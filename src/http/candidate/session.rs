@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 
 use super::readable::{self, Readability};
-use super::upload::{Expect, format_name, read_limited, sha256_hex, validate};
+use super::upload::{Expect, decode_slot, format_name, read_limited, sha256_hex, validate};
 use crate::audit::event::Kind;
 use crate::context::Context;
 use crate::crypto::secret_token;
@@ -183,7 +183,15 @@ pub async fn document(
         _ => return Err(ApiError::NotFound),
     };
     transition(&candidate, Step::UploadDocument)?;
+    let limit = ctx.settings.uploads.max_document_uploads;
+    let uploads =
+        ctx.store.uploads_since_retake(&candidate.verification.id, kind).await.map_err(|e| ApiError::internal(&e))?;
+    if uploads >= limit {
+        return Err(ApiError::UploadsExhausted { limit });
+    }
     let bytes = web::Bytes::from(read_limited(&req, payload, ctx.settings.uploads.max_document_bytes).await?);
+    // One slot for the decode and the reading: an upload is stored only if it can be read.
+    let _slot = decode_slot(&ctx).await?;
     let mut stored = upload(&ctx, &candidate, kind, Step::UploadDocument, bytes.clone(), Expect::Image).await?;
     stored.readability =
         Some(readable::assess(&ctx, candidate.verification.id.clone(), bytes, kind == "document_front").await?);
@@ -232,6 +240,7 @@ pub async fn selfie(
         (id, _) => Some(super::challenge::usable(&ctx, &candidate, id.as_deref()).await?),
     };
     let bytes = web::Bytes::from(read_limited(&req, payload, ctx.settings.uploads.max_selfie_bytes).await?);
+    let _slot = decode_slot(&ctx).await?;
     let response = upload(&ctx, &candidate, "selfie", Step::UploadSelfie, bytes, Expect::Selfie).await?;
     if let Some(challenge) = challenge {
         let report = serde_json::to_string(&report).unwrap_or_default();

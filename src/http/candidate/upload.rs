@@ -39,6 +39,17 @@ pub async fn read_limited(
     Ok(body)
 }
 
+/// A decoding slot (`uploads.concurrent_decodes` per node), held while an upload is decoded
+/// and read; `busy` (503, Retry-After) after `uploads.decode_wait_seconds` without one.
+pub async fn decode_slot(ctx: &Context) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    let wait = std::time::Duration::from_secs(ctx.settings.uploads.decode_wait_seconds);
+    match tokio::time::timeout(wait, ctx.decoding.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(e)) => Err(ApiError::internal(&e)),
+        Err(_) => Err(ApiError::Busy { retry_after_seconds: 5 }),
+    }
+}
+
 pub fn bad_media(e: MediaError) -> ApiError {
     ApiError::BadMedia { code: e.code(), message: e.to_string() }
 }
