@@ -152,23 +152,48 @@ impl Store {
         now: Timestamp,
         lease_until: Timestamp,
     ) -> Result<Option<ClaimedJob>, StorageError> {
+        self.claim_job_except(kind, worker, now, lease_until, &[]).await
+    }
+
+    /// As `claim_job`, skipping the jobs of verifications of the organisations in `busy` (so
+    /// one organisation's slow receiver cannot hold every delivery slot).
+    pub async fn claim_job_except(
+        &self,
+        kind: JobKind,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        busy: &[String],
+    ) -> Result<Option<ClaimedJob>, StorageError> {
         let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let except = if busy.is_empty() {
+            String::new()
+        } else {
+            let marks = vec!["?"; busy.len()].join(", ");
+            format!(" AND j.verification_id NOT IN (SELECT id FROM verifications WHERE org_id IN ({marks}))")
+        };
+        // One job of a kind at a time per verification (its webhooks arrive in order).
         let sql = format!(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = ?, locked_by = ?, updated_at = ? \
-             WHERE id = (SELECT id FROM jobs WHERE kind = ? AND ((status = 'queued' AND run_at <= ?) \
-             OR (status = 'running' AND lease_until < ? AND attempts < max_attempts)) ORDER BY run_at, id LIMIT 1{lock}) \
+             WHERE id = (SELECT j.id FROM jobs j WHERE j.kind = ? AND ((j.status = 'queued' AND j.run_at <= ?) \
+             OR (j.status = 'running' AND j.lease_until < ? AND j.attempts < j.max_attempts)) \
+             AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.verification_id = j.verification_id AND r.kind = j.kind \
+             AND r.status = 'running' AND r.lease_until >= ?){except} ORDER BY j.run_at, j.id LIMIT 1{lock}) \
              RETURNING id, verification_id, payload, attempts, max_attempts"
         );
         let q = self.sql(&sql).into_owned();
-        let row = sqlx::query(&q)
+        let mut query = sqlx::query(&q)
             .bind(lease_until.millis())
             .bind(worker)
             .bind(now.millis())
             .bind(kind.as_str())
             .bind(now.millis())
             .bind(now.millis())
-            .fetch_optional(&self.pool)
-            .await?;
+            .bind(now.millis());
+        for org in busy {
+            query = query.bind(org);
+        }
+        let row = query.fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(ClaimedJob {
             id: row.try_get(0)?,

@@ -255,6 +255,9 @@ async fn bad_device_reports_get_a_clear_answer_and_a_burst_is_limited() {
     assert_eq!(reports as usize, limit);
     let kept = idgate::network::facts::open_device(&app.ctx, &id, &sealed).unwrap();
     assert_eq!(kept.timezone.as_deref(), Some("Europe/Prague"));
+    // The burst also spent the link's request allowance (server.rate_limits): it refills at
+    // 5 a second.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let (status, _) = app.consent(&token).await;
     assert_eq!(status, 200, "a device report does not spend the token");
 }

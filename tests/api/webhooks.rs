@@ -200,3 +200,54 @@ async fn a_name_that_resolves_inside_is_refused_at_connect_time() {
     assert!(answered.status().is_server_error() || answered.status().is_success());
     assert_eq!(receiver.deliveries.lock().unwrap().len(), 1, "only the allowed client reached it");
 }
+
+/// A receiver that accepts connections and never answers (held until the test ends).
+async fn start_black_hole() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    format!("http://127.0.0.1:{port}/hook")
+}
+
+// One organisation's black-hole receiver holds at most its share of the delivery slots:
+// another organisation's webhook is delivered while the black hole's are still waiting out
+// their timeout (before, deliveries went one at a time: it waited for all of them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_black_hole_receiver_does_not_delay_another_organisation() {
+    let hole = start_black_hole().await;
+    let (url, receiver) = start_receiver().await;
+    let Some(app) = spawn_app_with(Db::Sqlite, |s| {
+        local_receivers(s);
+        s.webhooks.timeout_seconds = 8;
+    })
+    .await
+    else {
+        return;
+    };
+    let mut stuck = Vec::new();
+    for i in 0..4 {
+        let mut body = claims_json(&format!("stuck-{i}"));
+        body["callback_url"] = hole.clone().into();
+        let created: serde_json::Value = app.create(&app.keys["hr"], &body).await.json().await.unwrap();
+        stuck.push(created["id"].as_str().unwrap().to_owned());
+    }
+    let mut body = claims_json("globex-hooked");
+    body["callback_url"] = url.into();
+    let started = std::time::Instant::now();
+    assert_eq!(app.create(&app.keys["other"], &body).await.status().as_u16(), 201);
+    while receiver.deliveries.lock().unwrap().is_empty() && started.elapsed() < Duration::from_secs(7) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let waited = started.elapsed();
+    assert!(!receiver.deliveries.lock().unwrap().is_empty(), "globex's webhook never came");
+    let mut stuck_attempts = 0;
+    for id in &stuck {
+        stuck_attempts += app.ctx.store.webhook_attempts(id).await.unwrap().len();
+    }
+    assert_eq!(stuck_attempts, 0, "delivered after {waited:?}, while the black hole's were still waiting");
+}
