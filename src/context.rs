@@ -110,6 +110,7 @@ impl Context {
         let sanctions = Arc::new(crate::sanctions_refresh::Current::new(sanctions));
         let settings_device_rate = settings.server.device_reports_per_minute;
         let settings_decodes = settings.uploads.concurrent_decodes;
+        let settings_witness = settings.audit.witness_file.clone();
         let store = open_store(&settings).await?;
         let sealer = Sealer::new(&master_key(&settings)?);
         let faces = Arc::new(crate::face_search::FaceIndex::default());
@@ -138,7 +139,7 @@ impl Context {
             metrics: Metrics::new()?,
             keys,
             tokens,
-            audit: Arc::new(AuditLog::new()),
+            audit: Arc::new(AuditLog::with_witness(settings_witness)),
             lists,
             sanctions,
             network,

@@ -91,6 +91,7 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(audit::export)
             .service(audit_pack::evidence_pack)
             .service(audit::audit_keys)
+            .service(audit::public_heads)
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(problem::ApiError::NotFound) }));
     }
 }

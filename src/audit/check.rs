@@ -44,6 +44,28 @@ impl Report {
     }
 }
 
+/// A signed tree head someone kept (as `GET /.well-known/audit-heads.json` or
+/// `GET /v1/audit/tree-head` gave it): the log must still extend it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct KeptHead {
+    pub tree_size: i64,
+    pub root_hash: String,
+    pub signed_at_ms: i64,
+    pub kid: String,
+    pub signature: String,
+}
+
+/// What else `check` holds the log to.
+#[derive(Debug, Clone, Default)]
+pub struct Expectations {
+    /// A head kept outside: the log must have at least its entries, and its first
+    /// `tree_size` entries must hash to its root.
+    pub kept: Option<KeptHead>,
+    /// Entries no head covers must not be older than this (the service signs a head every few
+    /// seconds while the log grows: an old unsigned tail means heads were deleted), at `now`.
+    pub max_unsigned_age: Option<(std::time::Duration, Timestamp)>,
+}
+
 fn entry_problem(row: &AuditRow, expected: i64) -> Option<Problem> {
     let bad = |code, message: String| Some(Problem { seq: Some(row.seq.min(expected)), code, message });
     if row.seq != expected {
@@ -75,6 +97,11 @@ fn entry_problem(row: &AuditRow, expected: i64) -> Option<Problem> {
 
 /// Checks the whole log. Storage errors are errors; everything found wrong is a problem.
 pub async fn check(store: &Store, keys: &Keyring) -> Result<Report, StorageError> {
+    check_with(store, keys, &Expectations::default()).await
+}
+
+/// As `check`, holding the log to a kept head and to a bound on its unsigned tail.
+pub async fn check_with(store: &Store, keys: &Keyring, expect: &Expectations) -> Result<Report, StorageError> {
     let mut problems = Vec::new();
     let heads = store.heads().await?;
     let mut audit_keys: HashMap<String, PublicJwk> = HashMap::new();
@@ -93,6 +120,11 @@ pub async fn check(store: &Store, keys: &Keyring) -> Result<Report, StorageError
 
     // One pass over the entries; the root is taken at every signed size.
     let mut roots: HashMap<i64, String> = heads.iter().map(|h| (h.tree_size, String::new())).collect();
+    if let Some(kept) = &expect.kept {
+        roots.insert(kept.tree_size, String::new());
+    }
+    let covered = heads.iter().map(|h| h.tree_size).max().unwrap_or(0);
+    let mut first_unsigned: Option<(i64, Timestamp)> = None;
     let mut frontier = Frontier::default();
     let mut expected = 0i64;
     loop {
@@ -101,6 +133,9 @@ pub async fn check(store: &Store, keys: &Keyring) -> Result<Report, StorageError
         for row in &rows {
             if let Some(p) = entry_problem(row, expected) {
                 problems.push(p);
+            }
+            if row.seq >= covered && first_unsigned.is_none() {
+                first_unsigned = Some((row.seq, row.at));
             }
             // The tree is over the entries as stored, in stored order.
             frontier.push(merkle::leaf_hash(row.entry.as_bytes()));
@@ -166,6 +201,22 @@ pub async fn check(store: &Store, keys: &Keyring) -> Result<Report, StorageError
         }
         previous = Some((head.tree_size, head.signed_at));
     }
+    if let Some(kept) = &expect.kept {
+        problems.extend(kept_head_problems(kept, &audit_keys, &roots, entries));
+    }
+    if let (Some((max_age, now)), Some((seq, at))) = (expect.max_unsigned_age, first_unsigned) {
+        let age_ms = now.millis() - at.millis();
+        if age_ms > i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX) {
+            problems.push(Problem {
+                seq: Some(seq),
+                code: "unsigned_tail",
+                message: format!(
+                    "entries from {seq} on ({} s old) are covered by no signed head: heads were removed, or the service stopped signing",
+                    age_ms / 1000
+                ),
+            });
+        }
+    }
     let counter = store.audit_size().await?;
     if counter != entries {
         problems.push(Problem {
@@ -176,4 +227,48 @@ pub async fn check(store: &Store, keys: &Keyring) -> Result<Report, StorageError
     }
     problems.sort_by_key(|p| p.seq.unwrap_or(i64::MAX));
     Ok(Report { entries, heads: heads.len(), root: hex::encode(frontier.root()), problems })
+}
+
+/// What is wrong between a kept head and today's log: its signature (by an audit key of this
+/// log), then whether the log still has its entries and their root.
+fn kept_head_problems(
+    kept: &KeptHead,
+    audit_keys: &HashMap<String, PublicJwk>,
+    roots: &HashMap<i64, String>,
+    entries: i64,
+) -> Vec<Problem> {
+    let problem = |seq, code, message: String| Problem { seq, code, message };
+    let message = super::head_message(kept.tree_size, &kept.root_hash, kept.signed_at_ms);
+    let signature = URL_SAFE_NO_PAD.decode(&kept.signature).unwrap_or_default();
+    match audit_keys.get(&kept.kid) {
+        None => {
+            return vec![problem(
+                None,
+                "kept_head_unknown_key",
+                format!("the kept head is signed by {}, which is not an audit key of this log", kept.kid),
+            )];
+        }
+        Some(key) if !signing::ed25519_verify(key, message.as_bytes(), &signature) => {
+            return vec![problem(None, "kept_head_bad_signature", "the kept head's signature does not verify".into())];
+        }
+        Some(_) => {}
+    }
+    if kept.tree_size > entries {
+        return vec![problem(
+            Some(entries),
+            "truncated_since_kept_head",
+            format!("the kept head covers {} entries but the log has {entries}: entries were removed", kept.tree_size),
+        )];
+    }
+    if roots.get(&kept.tree_size).map(String::as_str) != Some(kept.root_hash.as_str()) {
+        return vec![problem(
+            Some(0),
+            "rewritten_since_kept_head",
+            format!(
+                "the log's first {} entries no longer hash to the kept head's root: entries were rewritten",
+                kept.tree_size
+            ),
+        )];
+    }
+    Vec::new()
 }

@@ -216,11 +216,15 @@ impl WebhookSettings {
 pub struct AuditSettings {
     /// A new tree head is signed this often when the log has grown.
     pub head_interval_seconds: u64,
+    /// A witness: every head this node signs is appended to this file as one JSON line (keep
+    /// it on storage the database's administrators cannot write; `idgate audit verify
+    /// --against FILE` checks the log against its last line).
+    pub witness_file: Option<std::path::PathBuf>,
 }
 
 impl Default for AuditSettings {
     fn default() -> Self {
-        Self { head_interval_seconds: 5 }
+        Self { head_interval_seconds: 5, witness_file: None }
     }
 }
 

@@ -293,6 +293,36 @@ pub async fn export(
     Ok(HttpResponse::Ok().content_type("application/x-ndjson").streaming(pages))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HeadsQuery {
+    /// Only heads of a larger tree than this (page on with the last `tree_size`).
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
+}
+
+/// Heads answered per page.
+const HEADS_PAGE: i64 = 1000;
+
+/// Every signed tree head, oldest first, for anyone to keep (no authentication: a head holds
+/// sizes, hashes, times and signatures, nothing about anyone). A head kept today proves
+/// tomorrow that the log was only appended to: `idgate audit verify --against HEAD.json`.
+#[utoipa::path(get, path = "/.well-known/audit-heads.json", tag = "audit", params(HeadsQuery),
+    responses((status = 200), (status = 400, body = crate::http::problem::Problem)))]
+#[get("/.well-known/audit-heads.json")]
+pub async fn public_heads(ctx: web::Data<Context>, q: web::Query<HeadsQuery>) -> Result<HttpResponse, ApiError> {
+    let after = q.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::InvalidQuery("after must be 0 or more"));
+    }
+    let heads = ctx.store.heads_after(after, HEADS_PAGE).await.map_err(|e| ApiError::internal(&e))?;
+    let next = (heads.len() as i64 == HEADS_PAGE).then(|| heads.last().map(|h| h.tree_size)).flatten();
+    let heads: Vec<HeadView> = heads.into_iter().map(HeadView::new).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-cache"))
+        .json(serde_json::json!({ "heads": heads, "next_after": next })))
+}
+
 /// The audit public keys (JWK Set): every key that ever signed a tree head.
 #[utoipa::path(get, path = "/.well-known/audit-keys.json", tag = "audit", responses((status = 200), (status = 304)))]
 #[get("/.well-known/audit-keys.json")]

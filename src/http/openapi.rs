@@ -17,7 +17,7 @@ use super::{admin, audit, candidate, health, hr, problem, review, tokens};
         candidate::session::session, candidate::session::consent, candidate::device::device, candidate::session::document,
         candidate::challenge::issue, candidate::preview::preview, candidate::session::selfie, candidate::session::submit,
         tokens::jwks, tokens::discovery, tokens::offer_gate, tokens::introspect, tokens::revoke,
-        audit::events, audit::tree_head, audit::trail, audit::consistency, audit::export, audit::audit_keys, super::audit_pack::evidence_pack,
+        audit::events, audit::tree_head, audit::trail, audit::consistency, audit::export, audit::audit_keys, audit::public_heads, super::audit_pack::evidence_pack,
         admin::list_keys, admin::create_key, admin::revoke_key, admin::rotate_webhook_secret, admin::erase,
         super::admin_users::list_users, super::admin_users::create, super::admin_users::disable,
         review::queue::queue, review::claim::claim, review::claim::release, review::decide::review, review::decide::history,

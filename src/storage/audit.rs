@@ -177,14 +177,6 @@ impl Store {
         rows.iter().map(event).collect()
     }
 
-    /// Leaf hashes from `from_seq` on: (seq, hex).
-    pub async fn audit_leaves(&self, from_seq: i64) -> Result<Vec<(i64, String)>, StorageError> {
-        let q = self.sql("SELECT seq, leaf_hash FROM audit_events WHERE seq >= ? ORDER BY seq");
-        let rows = sqlx::query(&q).bind(from_seq).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
-    }
-
-    /// The log's size as its counter says.
     /// How many `kind` uploads (`media.uploaded`) a verification had since its last retake
     /// request (a reviewer's retake starts the count again).
     pub async fn uploads_since_retake(&self, verification: &str, kind: &str) -> Result<u32, StorageError> {
@@ -209,6 +201,7 @@ impl Store {
         Ok(count)
     }
 
+    /// The log's size as its counter says.
     pub async fn audit_size(&self) -> Result<i64, StorageError> {
         let row = sqlx::query("SELECT size FROM audit_state WHERE id = 1").fetch_one(&self.pool).await?;
         Ok(row.try_get(0)?)
@@ -243,6 +236,16 @@ impl Store {
     pub async fn head_of_size(&self, size: i64) -> Result<Option<HeadRow>, StorageError> {
         let q = self.sql("SELECT tree_size, root_hash, signed_at, kid, signature FROM audit_heads WHERE tree_size = ?");
         sqlx::query(&q).bind(size).fetch_optional(&self.pool).await?.as_ref().map(head).transpose()
+    }
+
+    /// Up to `limit` heads of a size above `after`, smallest first.
+    pub async fn heads_after(&self, after: i64, limit: i64) -> Result<Vec<HeadRow>, StorageError> {
+        let q = self.sql(
+            "SELECT tree_size, root_hash, signed_at, kid, signature FROM audit_heads WHERE tree_size > ? \
+             ORDER BY tree_size LIMIT ?",
+        );
+        let rows = sqlx::query(&q).bind(after).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(head).collect()
     }
 
     pub async fn heads(&self) -> Result<Vec<HeadRow>, StorageError> {

@@ -155,9 +155,13 @@ async fn face_sync_loop(ctx: Context, mut stop: watch::Receiver<bool>) {
 
 async fn head_loop(ctx: Context, mut stop: watch::Receiver<bool>) {
     let every = Duration::from_secs(ctx.settings.audit.head_interval_seconds);
-    while !*stop.borrow() {
+    loop {
         if let Err(e) = ctx.audit.seal(&ctx.store, &ctx.keys, &ctx.clock).await {
             tracing::error!(error = %crate::telemetry::error_chain(&e), "signing an audit tree head failed");
+        }
+        // The last round runs after the stop: what was appended is covered before exit.
+        if *stop.borrow() {
+            break;
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

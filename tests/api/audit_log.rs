@@ -10,7 +10,7 @@ use idgate::storage::{Backend, placeholders};
 use reqwest::Method;
 use sqlx::Row;
 
-use crate::helpers::{Db, TestApp, encode, idgate, solid, spawn_app};
+use crate::helpers::{Db, TestApp, encode, idgate, solid, spawn_app, spawn_app_with};
 
 fn hash(hex_str: &str) -> Hash {
     hex::decode(hex_str).unwrap().try_into().unwrap()
@@ -292,7 +292,114 @@ async fn auditors_read_page_export_and_prove(db: Db) {
     assert_eq!(resp.status(), 200);
 }
 
+/// Someone with write access to the database rewrites the log and removes the heads that
+/// would give it away. `audit verify` alone cannot tell; a head kept outside (the public
+/// heads endpoint, or the witness file) can, and a node that starts on the rewritten log with
+/// the witness configured refuses to sign it.
+async fn rewrites_are_caught_by_a_kept_head(db: Db) {
+    let witness_dir = tempfile::tempdir().unwrap();
+    let witness = witness_dir.path().join("heads.jsonl");
+    let witness_path = witness.clone();
+    // Heads only on demand (GET /v1/audit/tree-head), so none is re-signed behind the test.
+    let Some(app) = spawn_app_with(db, move |s| {
+        s.audit.head_interval_seconds = 3600;
+        s.audit.witness_file = Some(witness_path);
+    })
+    .await
+    else {
+        return;
+    };
+    let n = build_log(&app).await;
+    // Anyone may keep the heads: no authentication.
+    let public: serde_json::Value =
+        app.http.get(app.url("/.well-known/audit-heads.json")).send().await.unwrap().json().await.unwrap();
+    let heads = public["heads"].as_array().unwrap().clone();
+    assert!(heads.len() >= 3 && heads.last().unwrap()["tree_size"] == n, "{public}");
+    let kept = witness_dir.path().join("kept.json");
+    std::fs::write(&kept, heads.last().unwrap().to_string()).unwrap();
+    let witnessed = std::fs::read_to_string(&witness).unwrap();
+    assert_eq!(witnessed.lines().count(), heads.len(), "every head reached the witness");
+
+    sqlx::any::install_default_drivers();
+    let raw = Raw { pool: sqlx::AnyPool::connect(&app.ctx.settings.storage.database_url()).await.unwrap(), db };
+    let data_dir = app.ctx.settings.storage.data_dir.to_str().unwrap().to_owned();
+    let db_url = app.ctx.settings.storage.database_url();
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["--data-dir", data_dir.as_str(), "--database-url", db_url.as_str(), "audit", "verify"];
+        args.extend_from_slice(extra);
+        idgate(&args)
+    };
+    let kept_arg = kept.to_str().unwrap().to_owned();
+    let witness_arg = witness.to_str().unwrap().to_owned();
+    assert!(verify(&["--against", &kept_arg]).status.success());
+    let stored_heads = app.ctx.store.heads().await.unwrap();
+    let k = stored_heads[stored_heads.len() - 2].tree_size;
+
+    // Attack 1: the tail deleted with the heads that cover it.
+    let tail: Vec<_> = {
+        let mut rows = Vec::new();
+        for seq in k..n {
+            rows.push(raw.row(seq).await);
+        }
+        rows
+    };
+    raw.exec("DELETE FROM audit_events WHERE seq >= ?", &[&k.to_string()]).await;
+    raw.exec("DELETE FROM audit_heads WHERE tree_size > ?", &[&k.to_string()]).await;
+    raw.exec("UPDATE audit_state SET size = ? WHERE id = 1", &[&k.to_string()]).await;
+    assert!(verify(&[]).status.success(), "undetectable from the database alone");
+    for against in [&kept_arg, &witness_arg] {
+        let out = verify(&["--against", against]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("first: entry {k}, truncated_since_kept_head")), "{stderr}");
+    }
+    for row in &tail {
+        raw.put_back(row).await;
+    }
+    for head in stored_heads.iter().filter(|h| h.tree_size > k) {
+        app.ctx.store.insert_head(head).await.unwrap();
+    }
+    raw.exec("UPDATE audit_state SET size = ? WHERE id = 1", &[&n.to_string()]).await;
+    assert!(verify(&["--against", &kept_arg]).status.success());
+
+    // Attack 2: entries from k on rewritten with their leaf hashes recomputed, the heads from k
+    // on removed.
+    let row = raw.row(k).await;
+    let forged = row.5.replacen("\"v\":1", "\"v\":2", 1);
+    assert_ne!(forged, row.5);
+    let rehashed = hex::encode(merkle::leaf_hash(forged.as_bytes()));
+    raw.exec("UPDATE audit_events SET entry = ?, leaf_hash = ? WHERE seq = ?", &[&forged, &rehashed, &k.to_string()])
+        .await;
+    raw.exec("DELETE FROM audit_heads WHERE tree_size > ?", &[&k.to_string()]).await;
+    assert!(verify(&[]).status.success(), "undetectable from the database alone");
+    let out = verify(&["--against", &kept_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rewritten_since_kept_head"));
+    // A node starting on the rewritten log: with the witness it refuses to sign; without it,
+    // it would sign the forged tree (what the witness is for).
+    let node = idgate::audit::log::AuditLog::with_witness(Some(witness.clone()));
+    let refused = node.seal(&app.ctx.store, &app.ctx.keys, &app.ctx.clock).await;
+    assert!(matches!(refused, Err(idgate::audit::log::AuditError::Diverged(size)) if size == n), "{refused:?}");
+    // Leaf hashes that do not match their entries are never signed either.
+    raw.exec("UPDATE audit_events SET leaf_hash = ? WHERE seq = ?", &[&row.6, &k.to_string()]).await;
+    let node = idgate::audit::log::AuditLog::new();
+    let refused = node.seal(&app.ctx.store, &app.ctx.keys, &app.ctx.clock).await;
+    assert!(matches!(refused, Err(idgate::audit::log::AuditError::Altered(seq)) if seq == k), "{refused:?}");
+    raw.exec("UPDATE audit_events SET entry = ?, leaf_hash = ? WHERE seq = ?", &[&row.5, &row.6, &k.to_string()]).await;
+
+    // Heads removed and nothing re-signed for a while: the unsigned tail is itself a finding.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let out = verify(&["--max-unsigned-age", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("first: entry {k}, unsigned_tail")));
+    for head in stored_heads.iter().filter(|h| h.tree_size > k) {
+        app.ctx.store.insert_head(head).await.unwrap();
+    }
+    assert!(verify(&["--against", &witness_arg, "--max-unsigned-age", "1"]).status.success());
+}
+
 on_both_engines! {
     every_kind_of_tampering_is_found => tampering_is_always_found,
+    a_kept_head_catches_rewrites_the_database_hides => rewrites_are_caught_by_a_kept_head,
     auditors_page_export_and_prove => auditors_read_page_export_and_prove,
 }
