@@ -23,7 +23,8 @@ pub enum Command {
     /// Emergency revocation of a token key whose private half leaked: it is unpublished at
     /// once, every token it signed is revoked, and when it was the signer a new key signs.
     Compromise {
-        /// The key's kid (`idgate keys list`).
+        /// The key's kid (`idgate keys list`); it may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
         /// Why (recorded in the audit log).
         #[arg(long)]

@@ -214,6 +214,7 @@ async fn compromise(db: Db) {
     };
     let out = cli(&["compromise", "no-such-kid", "--reason", "leaked"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    // (A kid is base64url: it may begin with '-', and is taken as the kid all the same.)
     let out = cli(&["compromise", &kid, "--reason", "private key found in a public repository"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 token(s) it signed revoked"));
@@ -228,7 +229,7 @@ async fn compromise(db: Db) {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let (ok, reasons) = gate(&app, &hr, &token, "cand-token").await;
     assert!(!ok && (reasons == ["revoked"] || reasons == ["key_compromised"]), "{reasons:?}");
-    let again = cli(&["compromise", &kid, "--reason", "twice"]);
+    let again = cli(&["compromise", "--reason", "twice", &kid]);
     assert_eq!(again.status.code(), Some(2), "compromised once only");
 }
 
