@@ -57,6 +57,7 @@ fn with_store<T>(
     runtime()?.block_on(async {
         let store = open_store(settings).await.map_err(|e| Failure::internal(error_chain(&e)))?;
         let out = work(&store).await.map_err(|e| Failure::internal(error_chain(&e)));
+        super::seal_audit(settings, &store).await;
         store.close().await;
         out
     })

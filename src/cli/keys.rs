@@ -146,6 +146,7 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
                 Ok(())
             }
         };
+        super::seal_audit(&settings, &store).await;
         store.close().await;
         result
     })

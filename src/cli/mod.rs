@@ -161,6 +161,26 @@ fn load_engine(settings: &Settings) -> Result<std::sync::Arc<crate::engine::Engi
     crate::engine::Engine::load(&settings.engine).map_err(|e| Failure::internal(error_chain(&e)))
 }
 
+/// Signs a tree head over what a command appended to the audit log (and hands it to the
+/// witness), so that a log written while no service runs has no unsigned tail (`idgate audit
+/// verify` flags one older than `--max-unsigned-age`). Without an audit key yet (no service
+/// ever ran) there is nothing to sign with; a failure is a warning, the command's work stands.
+async fn seal_audit(settings: &Settings, store: &crate::storage::Store) {
+    let sealed = async {
+        let sealer = crate::crypto::aead::Sealer::new(&crate::context::master_key(settings)?);
+        let clock: crate::clock::SharedClock = std::sync::Arc::new(crate::clock::SystemClock);
+        let keyring = crate::tokens::keyring::Keyring::new(store.clone(), sealer, clock.clone());
+        let log = crate::audit::log::AuditLog::with_witness(settings.audit.witness_file.clone());
+        match log.seal(store, &keyring, &clock).await {
+            Err(crate::audit::log::AuditError::Key(crate::tokens::keyring::KeyError::NoActiveKey(_))) => Ok(()),
+            other => other.map(drop).map_err(Box::<dyn std::error::Error + Send + Sync>::from),
+        }
+    };
+    if let Err(e) = sealed.await {
+        tracing::warn!(error = %error_chain(&*e), "signing an audit tree head after this command failed");
+    }
+}
+
 /// A multi-threaded async runtime for the commands that need one.
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()

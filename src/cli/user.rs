@@ -31,6 +31,7 @@ pub fn run(settings: Settings, command: Command) -> Result<(), Failure> {
         let public_url = settings.public_url();
         let place = NewUserPlace { store: &store, public_url: &public_url, now: SystemClock.now() };
         let made = create_user(&place, &org, &role, &email, Actor::Operator { command: "idgate user create" }).await;
+        super::seal_audit(&settings, &store).await;
         store.close().await;
         made.map_err(|e| match e {
             AccountError::Storage(e) => Failure::internal(error_chain(&e)),

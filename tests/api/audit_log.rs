@@ -403,3 +403,27 @@ on_both_engines! {
     a_kept_head_catches_rewrites_the_database_hides => rewrites_are_caught_by_a_kept_head,
     auditors_page_export_and_prove => auditors_read_page_export_and_prove,
 }
+
+/// Commands that append to the log while no service runs sign a head over it too, so the log
+/// they leave has no unsigned tail.
+#[test]
+fn commands_that_write_the_log_sign_it_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    for args in [
+        vec!["--data-dir", d, "keys", "generate", "--purpose", "audit"],
+        vec!["--data-dir", d, "apikey", "create", "--org", "acme", "--role", "hr"],
+    ] {
+        let out = idgate(&args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = idgate(&["--data-dir", d, "audit", "verify", "--max-unsigned-age", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 signed heads"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
