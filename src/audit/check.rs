@@ -53,6 +53,9 @@ pub struct KeptHead {
     pub signed_at_ms: i64,
     pub kid: String,
     pub signature: String,
+    /// The log it was signed for (absent on v1 heads).
+    #[serde(default)]
+    pub log_id: Option<String>,
 }
 
 /// What else `check` holds the log to.
@@ -104,6 +107,7 @@ pub async fn check(store: &Store, keys: &Keyring) -> Result<Report, StorageError
 pub async fn check_with(store: &Store, keys: &Keyring, expect: &Expectations) -> Result<Report, StorageError> {
     let mut problems = Vec::new();
     let heads = store.heads().await?;
+    let log_id = store.existing_audit_log_id().await?;
     let mut audit_keys: HashMap<String, PublicJwk> = HashMap::new();
     for record in store.keys(KeyPurpose::Audit).await? {
         match (keys.open(&record), public_jwk(&record)) {
@@ -153,7 +157,15 @@ pub async fn check_with(store: &Store, keys: &Keyring, expect: &Expectations) ->
     let mut previous: Option<(i64, Timestamp)> = None;
     for head in &heads {
         let start = previous.map_or(0, |(size, _)| size);
-        let message = super::head_message(head.tree_size, &head.root_hash, head.signed_at.millis());
+        let message =
+            super::head_message(head.tree_size, &head.root_hash, head.signed_at.millis(), head.log_id.as_deref());
+        if head.log_id.is_some() && head.log_id != log_id {
+            problems.push(Problem {
+                seq: None,
+                code: "foreign_head",
+                message: format!("the head of size {} was signed for another log", head.tree_size),
+            });
+        }
         let signature = URL_SAFE_NO_PAD.decode(&head.signature).unwrap_or_default();
         match audit_keys.get(&head.kid) {
             None => problems.push(Problem {
@@ -202,7 +214,7 @@ pub async fn check_with(store: &Store, keys: &Keyring, expect: &Expectations) ->
         previous = Some((head.tree_size, head.signed_at));
     }
     if let Some(kept) = &expect.kept {
-        problems.extend(kept_head_problems(kept, &audit_keys, &roots, entries));
+        problems.extend(kept_head_problems(kept, log_id.as_deref(), &audit_keys, &roots, entries));
     }
     if let (Some((max_age, now)), Some((seq, at))) = (expect.max_unsigned_age, first_unsigned) {
         let age_ms = now.millis() - at.millis();
@@ -233,12 +245,16 @@ pub async fn check_with(store: &Store, keys: &Keyring, expect: &Expectations) ->
 /// log), then whether the log still has its entries and their root.
 fn kept_head_problems(
     kept: &KeptHead,
+    log_id: Option<&str>,
     audit_keys: &HashMap<String, PublicJwk>,
     roots: &HashMap<i64, String>,
     entries: i64,
 ) -> Vec<Problem> {
     let problem = |seq, code, message: String| Problem { seq, code, message };
-    let message = super::head_message(kept.tree_size, &kept.root_hash, kept.signed_at_ms);
+    if kept.log_id.is_some() && kept.log_id.as_deref() != log_id {
+        return vec![problem(None, "kept_head_other_log", "the kept head was signed for another audit log".into())];
+    }
+    let message = super::head_message(kept.tree_size, &kept.root_hash, kept.signed_at_ms, kept.log_id.as_deref());
     let signature = URL_SAFE_NO_PAD.decode(&kept.signature).unwrap_or_default();
     match audit_keys.get(&kept.kid) {
         None => {

@@ -89,7 +89,7 @@ impl AuditLog {
         let Some(path) = &self.witness else { return Ok(()) };
         let mut line = serde_json::to_vec(&serde_json::json!({
             "tree_size": head.tree_size, "root_hash": head.root_hash, "signed_at_ms": head.signed_at.millis(),
-            "kid": head.kid, "signature": head.signature,
+            "kid": head.kid, "signature": head.signature, "log_id": head.log_id,
         }))
         .map_err(|e| AuditError::Witness(e.into()))?;
         line.push(b'\n');
@@ -154,8 +154,9 @@ impl AuditLog {
         let root = hex::encode(merkle::root(&leaves));
         drop(leaves);
         let signer = keys.signer(KeyPurpose::Audit).await?;
+        let log_id = store.audit_log_id().await?;
         let signed_at = clock.now();
-        let message = super::head_message(size, &root, signed_at.millis());
+        let message = super::head_message(size, &root, signed_at.millis(), Some(&log_id));
         let signature = signing::ed25519_sign(&signer.pkcs8, message.as_bytes()).map_err(KeyError::from)?;
         let head = HeadRow {
             tree_size: size,
@@ -163,6 +164,7 @@ impl AuditLog {
             signed_at,
             kid: signer.kid,
             signature: URL_SAFE_NO_PAD.encode(signature),
+            log_id: Some(log_id),
         };
         if store.insert_head(&head).await?
             && let Err(e) = self.witness(&head)

@@ -13,7 +13,11 @@ pub mod log;
 pub mod merkle;
 pub mod pack;
 
-/// The bytes a tree head signature covers.
-pub fn head_message(tree_size: i64, root_hex: &str, signed_at_ms: i64) -> String {
-    format!("idgate-tree-head/v1\n{tree_size}\n{root_hex}\n{signed_at_ms}\n")
+/// The bytes a tree head signature covers: v2 names the log (`log_id`); heads signed before
+/// logs had ids are v1.
+pub fn head_message(tree_size: i64, root_hex: &str, signed_at_ms: i64, log_id: Option<&str>) -> String {
+    match log_id {
+        Some(log) => format!("idgate-tree-head/v2\n{log}\n{tree_size}\n{root_hex}\n{signed_at_ms}\n"),
+        None => format!("idgate-tree-head/v1\n{tree_size}\n{root_hex}\n{signed_at_ms}\n"),
+    }
 }

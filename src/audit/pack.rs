@@ -44,6 +44,9 @@ pub struct PackHead {
     pub signed_at_ms: i64,
     pub kid: String,
     pub signature: String,
+    /// The log the head was signed for (absent on v1 heads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,7 +102,8 @@ pub fn verify(pack: &Pack) -> PackReport {
     match pack.audit_keys.iter().find(|k| k.kid == head.kid && k.crv == "Ed25519") {
         None => problems.push((None, "unknown_audit_key")),
         Some(key) => {
-            let message = super::head_message(head.tree_size, &head.root_hash, head.signed_at_ms);
+            let message =
+                super::head_message(head.tree_size, &head.root_hash, head.signed_at_ms, head.log_id.as_deref());
             let valid = match (URL_SAFE_NO_PAD.decode(&key.x), URL_SAFE_NO_PAD.decode(&head.signature)) {
                 (Ok(x), Ok(sig)) => ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, x)
                     .verify(message.as_bytes(), &sig)

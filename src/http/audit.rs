@@ -67,12 +67,21 @@ pub struct HeadView {
     /// base64url Ed25519 signature over `signed_message`.
     pub signature: String,
     pub signed_message: String,
+    /// The log this head was signed for (absent on heads signed before logs had ids).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<String>,
 }
 
 impl HeadView {
     pub fn new(h: HeadRow) -> Self {
         Self {
-            signed_message: crate::audit::head_message(h.tree_size, &h.root_hash, h.signed_at.millis()),
+            signed_message: crate::audit::head_message(
+                h.tree_size,
+                &h.root_hash,
+                h.signed_at.millis(),
+                h.log_id.as_deref(),
+            ),
+            log_id: h.log_id.clone(),
             tree_size: h.tree_size,
             root_hash: h.root_hash,
             signed_at: h.signed_at,

@@ -86,6 +86,7 @@ pub async fn evidence_pack(
             signed_at_ms: head.signed_at.millis(),
             kid: head.kid,
             signature: head.signature,
+            log_id: head.log_id,
         },
         audit_keys,
         events,

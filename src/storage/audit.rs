@@ -27,6 +27,8 @@ pub struct HeadRow {
     pub signed_at: Timestamp,
     pub kid: String,
     pub signature: String,
+    /// The log the head was signed for (None: a v1 head, signed before logs had ids).
+    pub log_id: Option<String>,
 }
 
 /// Filters for reading events, in sequence order.
@@ -67,6 +69,7 @@ fn head(row: &AnyRow) -> Result<HeadRow, StorageError> {
         signed_at: Timestamp::from_millis(row.try_get(2)?),
         kid: row.try_get(3)?,
         signature: row.try_get(4)?,
+        log_id: row.try_get(5)?,
     })
 }
 
@@ -201,6 +204,22 @@ impl Store {
         Ok(count)
     }
 
+    /// The log's id, made (a random UUID) the first time it is asked for.
+    pub async fn audit_log_id(&self) -> Result<String, StorageError> {
+        if let Some(id) = self.existing_audit_log_id().await? {
+            return Ok(id);
+        }
+        let q = self.sql("UPDATE audit_state SET log_id = ? WHERE id = 1 AND log_id IS NULL");
+        sqlx::query(&q).bind(uuid::Uuid::new_v4().to_string()).execute(&self.pool).await?;
+        self.existing_audit_log_id().await?.ok_or(StorageError::Corrupt("the audit log id was not kept"))
+    }
+
+    /// The log's id, if it has one yet.
+    pub async fn existing_audit_log_id(&self) -> Result<Option<String>, StorageError> {
+        let row = sqlx::query("SELECT log_id FROM audit_state WHERE id = 1").fetch_one(&self.pool).await?;
+        Ok(row.try_get(0)?)
+    }
+
     /// The log's size as its counter says.
     pub async fn audit_size(&self) -> Result<i64, StorageError> {
         let row = sqlx::query("SELECT size FROM audit_state WHERE id = 1").fetch_one(&self.pool).await?;
@@ -210,7 +229,7 @@ impl Store {
     /// Stores a signed head; false when one for that size exists already.
     pub async fn insert_head(&self, h: &HeadRow) -> Result<bool, StorageError> {
         let q = self.sql(
-            "INSERT INTO audit_heads (tree_size, root_hash, signed_at, kid, signature) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO audit_heads (tree_size, root_hash, signed_at, kid, signature, log_id) VALUES (?, ?, ?, ?, ?, ?) \
              ON CONFLICT (tree_size) DO NOTHING",
         );
         let done = sqlx::query(&q)
@@ -219,6 +238,7 @@ impl Store {
             .bind(h.signed_at.millis())
             .bind(&h.kid)
             .bind(&h.signature)
+            .bind(h.log_id.clone())
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
@@ -226,7 +246,7 @@ impl Store {
 
     pub async fn latest_head(&self) -> Result<Option<HeadRow>, StorageError> {
         let row = sqlx::query(
-            "SELECT tree_size, root_hash, signed_at, kid, signature FROM audit_heads ORDER BY tree_size DESC LIMIT 1",
+            "SELECT tree_size, root_hash, signed_at, kid, signature, log_id FROM audit_heads ORDER BY tree_size DESC LIMIT 1",
         )
         .fetch_optional(&self.pool)
         .await?;
@@ -234,14 +254,15 @@ impl Store {
     }
 
     pub async fn head_of_size(&self, size: i64) -> Result<Option<HeadRow>, StorageError> {
-        let q = self.sql("SELECT tree_size, root_hash, signed_at, kid, signature FROM audit_heads WHERE tree_size = ?");
+        let q = self
+            .sql("SELECT tree_size, root_hash, signed_at, kid, signature, log_id FROM audit_heads WHERE tree_size = ?");
         sqlx::query(&q).bind(size).fetch_optional(&self.pool).await?.as_ref().map(head).transpose()
     }
 
     /// Up to `limit` heads of a size above `after`, smallest first.
     pub async fn heads_after(&self, after: i64, limit: i64) -> Result<Vec<HeadRow>, StorageError> {
         let q = self.sql(
-            "SELECT tree_size, root_hash, signed_at, kid, signature FROM audit_heads WHERE tree_size > ? \
+            "SELECT tree_size, root_hash, signed_at, kid, signature, log_id FROM audit_heads WHERE tree_size > ? \
              ORDER BY tree_size LIMIT ?",
         );
         let rows = sqlx::query(&q).bind(after).bind(limit).fetch_all(&self.pool).await?;
@@ -249,10 +270,11 @@ impl Store {
     }
 
     pub async fn heads(&self) -> Result<Vec<HeadRow>, StorageError> {
-        let rows =
-            sqlx::query("SELECT tree_size, root_hash, signed_at, kid, signature FROM audit_heads ORDER BY tree_size")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT tree_size, root_hash, signed_at, kid, signature, log_id FROM audit_heads ORDER BY tree_size",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(head).collect()
     }
 }

@@ -26,6 +26,7 @@ async fn check_head(app: &TestApp, head: &serde_json::Value) {
         head["tree_size"].as_i64().unwrap(),
         head["root_hash"].as_str().unwrap(),
         head["signed_at_ms"].as_i64().unwrap(),
+        head["log_id"].as_str(),
     );
     assert_eq!(head["signed_message"].as_str().unwrap(), message);
     let sig = URL_SAFE_NO_PAD.decode(head["signature"].as_str().unwrap()).unwrap();
@@ -178,7 +179,8 @@ async fn tampering_is_always_found(db: Db) {
         .await;
     assert!(codes(&app).await.contains(&"bad_head_signature"));
     let forger = signing::generate(signing::Alg::EdDSA).unwrap();
-    let message = idgate::audit::head_message(head.tree_size, &other_root, head.signed_at.millis());
+    let message =
+        idgate::audit::head_message(head.tree_size, &other_root, head.signed_at.millis(), head.log_id.as_deref());
     let sig = URL_SAFE_NO_PAD.encode(signing::ed25519_sign(&forger.pkcs8, message.as_bytes()).unwrap());
     raw.exec(
         "UPDATE audit_heads SET signature = ?, kid = ? WHERE tree_size = ?",
@@ -332,6 +334,15 @@ async fn rewrites_are_caught_by_a_kept_head(db: Db) {
     let kept_arg = kept.to_str().unwrap().to_owned();
     let witness_arg = witness.to_str().unwrap().to_owned();
     assert!(verify(&["--against", &kept_arg]).status.success());
+    // Each head names its log; a head of another log is not evidence about this one.
+    let mut foreign = heads.last().unwrap().clone();
+    assert!(foreign["log_id"].as_str().is_some_and(|id| id.len() == 36), "{foreign}");
+    foreign["log_id"] = uuid::Uuid::new_v4().to_string().into();
+    let foreign_path = witness_dir.path().join("foreign.json");
+    std::fs::write(&foreign_path, foreign.to_string()).unwrap();
+    let out = verify(&["--against", foreign_path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kept_head_other_log"));
     let stored_heads = app.ctx.store.heads().await.unwrap();
     let k = stored_heads[stored_heads.len() - 2].tree_size;
 

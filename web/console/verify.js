@@ -55,9 +55,15 @@ async function checkSignature(head, keys) {
   } catch (e) {
     return { ok: null, problem: 'ed25519_unsupported' };
   }
-  const message = `idgate-tree-head/v1\n${head.tree_size}\n${head.root_hash}\n${head.signed_at_ms}\n`;
+  const message = headMessage(head);
   const ok = await crypto.subtle.verify({ name: 'Ed25519' }, key, b64url(head.signature), new TextEncoder().encode(message));
   return { ok, problem: ok ? null : 'bad_head_signature' };
+}
+
+// The bytes a head's signature covers: v2 names the log; heads signed before logs had ids are v1.
+function headMessage(head) {
+  const rest = `${head.tree_size}\n${head.root_hash}\n${head.signed_at_ms}\n`;
+  return head.log_id ? `idgate-tree-head/v2\n${head.log_id}\n${rest}` : `idgate-tree-head/v1\n${rest}`;
 }
 
 // Checks a trail (`GET /v1/audit/verifications/{id}`) against the audit keys. Returns
@@ -67,7 +73,7 @@ export async function verifyTrail(trail, keys) {
   const root = unhex(head.root_hash);
   const problems = [];
   // The signed message is rebuilt here from the head's fields, not taken from the server.
-  const message = `idgate-tree-head/v1\n${head.tree_size}\n${head.root_hash}\n${head.signed_at_ms}\n`;
+  const message = headMessage(head);
   if (head.signed_message !== message) problems.push({ seq: null, code: 'head_message_mismatch' });
   for (const event of trail.events) {
     const leaf = await leafHash(event.entry);
