@@ -1,10 +1,12 @@
 //! One typed configuration: defaults, then an optional TOML file, then `IDGATE_*` variables,
 //! then command-line flags (applied by `cli`). The only place that reads the environment.
 
+mod intake;
 mod retention;
 mod review;
 mod sections;
 
+pub use intake::{RateLimitSettings, UploadSettings, WebhookSettings};
 pub use retention::RetentionSettings;
 pub use review::ReviewSettings;
 
@@ -15,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 pub use sections::{
     AuditSettings, CandidateSettings, DecisionSettings, FaceMatchSettings, FaceSearchSettings, JobSettings,
-    LivenessSettings, OnSanctionsMatch, RateLimitSettings, RiskSettings, SanctionsSettings, Secret, ServerSettings,
-    StorageSettings, TokenSettings, UploadSettings, WebhookSettings,
+    LivenessSettings, OnSanctionsMatch, RiskSettings, SanctionsSettings, Secret, ServerSettings, StorageSettings,
+    TokenSettings,
 };
 
 use crate::engine::EngineSettings;

@@ -3,6 +3,7 @@
 
 pub mod align;
 pub mod antispoof;
+mod codec;
 pub mod decode;
 pub mod detector;
 pub mod manifest;

@@ -9,6 +9,7 @@ mod audit;
 mod claim_hashes;
 mod documents;
 mod face_templates;
+mod job_claims;
 mod jobs;
 mod keys;
 mod liveness;
