@@ -15,9 +15,11 @@ run: setup
 
 # Tests build in the release profile (PostgreSQL is started and its URL handed over first): the same artefacts as `make run` and `make bench`,
 # and the image/video loops run at full speed. IDGATE_REQUIRE_DATA=1: a test whose ../shared/data file or database is
-# missing fails with one line naming it (a plain `cargo test` prints SKIP and goes on).
+# missing fails with one line naming it (a plain `cargo test` prints SKIP and goes on). schemathesis (PyPI, pinned,
+# hash-checked) is installed in a throwaway venv and handed over for the OpenAPI conformance test.
 test: setup browser-deps
-	IDGATE_REQUIRE_DATA=1 IDGATE_REQUIRE_BROWSER=1 IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" $(CARGO) test --release --locked --workspace
+	IDGATE_REQUIRE_DATA=1 IDGATE_REQUIRE_BROWSER=1 IDGATE_TEST_DATABASE_URL="$$(bash scripts/setup-postgres.sh)" \
+	  IDGATE_SCHEMATHESIS="$$(bash scripts/setup-schemathesis.sh)" $(CARGO) test --release --locked --workspace
 	bash scripts/fuzz.sh 10
 
 # playwright-core from npm, pinned by tests/browser/package-lock.json (no browser download:

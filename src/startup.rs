@@ -9,7 +9,8 @@ use actix_web::{App, HttpServer, web};
 use crate::config::Settings;
 use crate::context::Context;
 use crate::http::{
-    admin, admin_users, audit, audit_pack, auth, candidate, console, health, hr, openapi, problem, review, tokens,
+    admin, admin_users, audit, audit_pack, auth, candidate, console, health, hr, methods, openapi, problem, review,
+    tokens,
 };
 
 pub struct Application {
@@ -26,6 +27,7 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
     let keys = web::Data::new(auth::KeyCache::default());
     let sign_in_limits = web::Data::new(console::account::SignInLimits::default());
     let request_limits = web::Data::new(crate::http::limits::RequestLimits::new(&ctx.settings.server.rate_limits));
+    let routes = web::Data::new(methods::Routes::from_openapi(&<openapi::ApiDoc as utoipa::OpenApi>::openapi()));
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(ctx.clone())
             .app_data(request_limits.clone())
@@ -92,7 +94,20 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(audit_pack::evidence_pack)
             .service(audit::audit_keys)
             .service(audit::public_heads)
-            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(problem::ApiError::NotFound) }));
+            .app_data(routes.clone())
+            .default_service(web::to(unrouted));
+    }
+}
+
+/// No route took the request: 405 with `Allow` when the path is served with other methods,
+/// otherwise 404.
+async fn unrouted(
+    req: actix_web::HttpRequest,
+    routes: web::Data<methods::Routes>,
+) -> Result<actix_web::HttpResponse, problem::ApiError> {
+    match routes.allowed(req.path()) {
+        Some(allow) => Err(problem::ApiError::MethodNotAllowed { allow }),
+        None => Err(problem::ApiError::NotFound),
     }
 }
 

@@ -40,8 +40,7 @@ pub struct PersonName(String);
 impl PersonName {
     pub fn parse(raw: &str, field: &str) -> Result<Self, ClaimError> {
         let trimmed = raw.trim();
-        let count = trimmed.chars().count();
-        if count == 0 || count > 100 {
+        if trimmed.is_empty() || raw.chars().count() > 100 {
             return Err(err(field, "length_1_to_100"));
         }
         let allowed = |c: char| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '.' | '\u{2019}') || is_mark(c);
@@ -117,7 +116,7 @@ impl Phone {
     /// an empty, over-long or control-character value is refused.
     pub fn parse(raw: &str, residence: Country) -> Result<Self, ClaimError> {
         let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.chars().count() > 64 || trimmed.chars().any(char::is_control) {
+        if trimmed.is_empty() || raw.chars().count() > 64 || raw.chars().any(char::is_control) {
             return Err(err("phone", "1_to_64_characters_without_control_characters"));
         }
         Ok(match phonenumber::parse(Some(residence.id()), trimmed) {
@@ -139,8 +138,9 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, ClaimError> {
+        let untrimmed = raw;
         let raw = raw.trim();
-        if raw.is_empty() || raw.len() > 254 || raw.chars().any(char::is_control) {
+        if raw.is_empty() || untrimmed.len() > 254 || untrimmed.chars().any(char::is_control) {
             return Err(err("email", "1_to_254_bytes_without_control_characters"));
         }
         Ok(Self(match raw.rsplit_once('@') {
@@ -178,32 +178,71 @@ impl ExternalId {
 redacted_debug!(PersonName, BirthDate, Phone, Email);
 
 /// One claimed education entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Education {
+    /// 1–200 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub institution: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub degree: Option<String>,
+    /// ISO 3166-1 alpha-2.
     #[serde(default)]
     pub country: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_year")]
+    #[schema(minimum = 1000, maximum = 9999)]
     pub start_year: Option<i32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_year")]
+    #[schema(minimum = 1000, maximum = 9999)]
     pub end_year: Option<i32>,
 }
 
+/// A year as JSON Schema's `integer` has it: `2020` and `2020.0` alike.
+fn whole_year<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    let Some(n) = Option::<f64>::deserialize(d)? else { return Ok(None) };
+    if n.fract() != 0.0 || n < f64::from(i32::MIN) || n > f64::from(i32::MAX) {
+        return Err(serde::de::Error::custom("a year is a whole number"));
+    }
+    Ok(Some(n as i32))
+}
+
 /// The claims as they arrive (JSON); `Claims::parse` turns them into checked types.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Rules JSON Schema cannot state are refused with `422` naming the field and the rule: names
+/// are letters, marks, spaces, `-`, `'`, `.`; a birth date lies in the past, at most 130 years
+/// back. The phone and e-mail are taken as claimed (their quality is a risk signal).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawClaims {
+    /// 1–100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub given_name: String,
+    /// 1–100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub family_name: String,
+    #[schema(format = Date)]
     pub birth_date: String,
+    /// ISO 3166-1 alpha-2.
     pub nationality: String,
+    /// ISO 3166-1 alpha-2; a phone number without `+` is read in this country.
     pub residence_country: String,
+    /// 1–64 characters, no control characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub phone: String,
+    /// 1–254 bytes, no control characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub email: String,
+    /// At most 20 entries.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub education: Vec<Education>,
 }
 
@@ -259,8 +298,7 @@ impl Claims {
 
 fn check_education(e: &Education, i: usize) -> Result<(), ClaimError> {
     let field = |name: &str| format!("education[{i}].{name}");
-    let len = e.institution.trim().chars().count();
-    if len == 0 || len > 200 {
+    if e.institution.trim().is_empty() || e.institution.chars().count() > 200 {
         return Err(ClaimError { field: field("institution"), rule: "length_1_to_200" });
     }
     if e.degree.as_ref().is_some_and(|d| d.chars().count() > 200) {

@@ -93,17 +93,22 @@ impl HeadView {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     pub verification: Option<String>,
     pub kind: Option<String>,
     /// RFC 3339, inclusive.
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// RFC 3339, exclusive.
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// Continue after this sequence number (`next` of the previous page).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Who acted: a console user (`user:ID`) or an API key (`idg_XXXXXXXX` or `key:idg_…`).
     pub actor: Option<String>,
@@ -243,9 +248,14 @@ pub async fn trail(ctx: web::Data<Context>, caller: Caller, id: web::Path<String
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyQuery {
+    /// A tree size: 1 or more, at most `second`.
+    #[param(minimum = 1)]
     pub first: i64,
+    /// A tree size: at most the log's current size.
+    #[param(minimum = 1)]
     pub second: i64,
 }
 
@@ -303,6 +313,7 @@ pub async fn export(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HeadsQuery {
     /// Only heads of a larger tree than this (page on with the last `tree_size`).

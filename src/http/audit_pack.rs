@@ -17,13 +17,16 @@ use crate::storage::{EventFilter, KeyPurpose};
 const PACK_MAX: u32 = 100_000;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PackQuery {
     /// One verification's whole trail.
     pub verification: Option<String>,
     /// Or the organisation's entries from (inclusive, RFC 3339)…
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// … to (exclusive, RFC 3339).
+    #[param(format = DateTime)]
     pub to: Option<String>,
 }
 

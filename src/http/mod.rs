@@ -11,6 +11,7 @@ pub mod console;
 pub mod health;
 pub mod hr;
 pub mod limits;
+pub mod methods;
 pub mod openapi;
 pub mod problem;
 pub mod review;

@@ -24,6 +24,9 @@ pub struct Problem {
     pub field: Option<String>,
 }
 
+/// `Retry-After` when the database cannot be reached.
+const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("authentication required")]
@@ -32,6 +35,9 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// The path exists, the method does not: `allow` lists the methods it has.
+    #[error("this method is not allowed here")]
+    MethodNotAllowed { allow: String },
     #[error("the candidate link is invalid, used or expired")]
     CandidateToken,
     #[error("this step is not allowed now")]
@@ -56,6 +62,8 @@ pub enum ApiError {
     IdempotencyConflict,
     #[error("too many requests")]
     RateLimited { retry_after_seconds: u64 },
+    #[error("the database cannot be reached; try again shortly")]
+    Unavailable,
     #[error("the service is busy decoding other uploads")]
     Busy { retry_after_seconds: u64 },
     #[error("no more uploads of this kind for this verification")]
@@ -90,6 +98,7 @@ impl ApiError {
             Self::Unauthenticated => "unauthenticated".into(),
             Self::Forbidden => "forbidden".into(),
             Self::NotFound => "not_found".into(),
+            Self::MethodNotAllowed { .. } => "method_not_allowed".into(),
             Self::CandidateToken => "candidate_token_invalid".into(),
             Self::OutOfOrder { .. } => "step_out_of_order".into(),
             Self::MalformedBody(_) => "malformed_body".into(),
@@ -102,6 +111,7 @@ impl ApiError {
             Self::AlreadyRevoked => "already_revoked".into(),
             Self::RateLimited { .. } => "rate_limited".into(),
             Self::Busy { .. } => "busy".into(),
+            Self::Unavailable => "unavailable".into(),
             Self::UploadsExhausted { .. } => "uploads_exhausted".into(),
             Self::ClaimedByAnother => "claimed_by_another".into(),
             Self::ClaimRequired => "claim_required".into(),
@@ -118,7 +128,11 @@ impl ApiError {
     }
 
     /// Logs the cause of a 5xx (never PII: causes are storage/engine errors) and hides it.
-    pub fn internal(cause: &dyn std::error::Error) -> Self {
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        if crate::storage::StorageError::unavailable_in(cause) {
+            tracing::warn!(error = %crate::cli::error_chain(cause), "database unavailable");
+            return Self::Unavailable;
+        }
         let chain = crate::cli::error_chain(cause);
         tracing::error!(error = %chain, "internal error");
         Self::Internal(chain)
@@ -127,6 +141,7 @@ impl ApiError {
     fn detail(&self) -> Option<String> {
         match self {
             Self::MalformedBody(d) => Some(d.clone()),
+            Self::MethodNotAllowed { allow } => Some(format!("allowed: {allow}")),
             Self::OutOfOrder { status } | Self::NotReviewable { status } => {
                 Some(format!("the verification is {status}"))
             }
@@ -151,6 +166,7 @@ impl ResponseError for ApiError {
             }
             Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::OutOfOrder { .. }
             | Self::IdempotencyConflict
             | Self::AlreadyRevoked
@@ -166,7 +182,7 @@ impl ResponseError for ApiError {
             Self::InvalidField(_) | Self::BadMedia { .. } | Self::Challenge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } | Self::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy { .. } | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -183,6 +199,12 @@ impl ResponseError for ApiError {
         | Self::Busy { retry_after_seconds } = self
         {
             response.insert_header(("Retry-After", retry_after_seconds.to_string()));
+        }
+        if let Self::Unavailable = self {
+            response.insert_header(("Retry-After", UNAVAILABLE_RETRY_SECONDS.to_string()));
+        }
+        if let Self::MethodNotAllowed { allow } = self {
+            response.insert_header(("Allow", allow.as_str()));
         }
         response.content_type("application/problem+json").json(Problem {
             kind: format!("/problems/{code}"),

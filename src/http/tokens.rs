@@ -173,9 +173,12 @@ pub async fn offer_gate(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// RFC 7662 §2.1, as a form.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct IntrospectionRequest {
+    /// The verification token.
     pub token: String,
+    /// Ignored (only verification tokens exist).
     #[allow(dead_code)]
     pub token_type_hint: Option<String>,
 }
@@ -183,7 +186,7 @@ pub struct IntrospectionRequest {
 /// Token introspection (RFC 7662): `active` and, when active, the token's claims; when not,
 /// `reason` (an idgate extension) with the first reason code.
 #[utoipa::path(post, path = "/v1/tokens/introspect", tag = "tokens",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "token=…"),
+    request_body(content = IntrospectionRequest, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200), (status = 400, body = crate::http::problem::Problem), (status = 401, body = crate::http::problem::Problem)),
     security(("api_key" = [])))]
 #[post("/v1/tokens/introspect")]
@@ -211,7 +214,13 @@ pub async fn introspect(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
-    /// Why (recorded in the audit log): 1 to 500 characters.
+    /// Why (recorded in the audit log): 1 to 500 characters, no control characters, not only
+    /// spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: String,
 }
 
@@ -231,7 +240,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(REVOKE)?;
     let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+    if reason.is_empty() || body.reason.chars().count() > 500 || body.reason.chars().any(char::is_control) {
         return Err(ApiError::InvalidField(ClaimError {
             field: "reason".into(),
             rule: "1_to_500_printable_characters",

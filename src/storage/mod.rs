@@ -75,6 +75,33 @@ impl StorageError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Self::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// True when the database cannot be reached or is restarting (no connection within the
+    /// acquire timeout, a dropped connection, SQLSTATE class 08 or 57P01–57P03): the request
+    /// may succeed later, nothing about it is wrong.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_),
+            ) => true,
+            Self::Database(sqlx::Error::Database(e)) => e
+                .code()
+                .is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")),
+            _ => false,
+        }
+    }
+
+    /// Whether `cause` or anything it wraps is an unavailable database.
+    pub fn unavailable_in(cause: &(dyn std::error::Error + 'static)) -> bool {
+        let mut next = Some(cause);
+        while let Some(e) = next {
+            if e.downcast_ref::<StorageError>().is_some_and(StorageError::is_unavailable) {
+                return true;
+            }
+            next = e.source();
+        }
+        false
+    }
 }
 
 /// The database handle, cheap to clone.
@@ -98,7 +125,8 @@ impl Store {
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { max_connections.min(8) } else { max_connections })
-            .acquire_timeout(Duration::from_secs(10))
+            // SQLite waits for its few writers; PostgreSQL that is not there is told fast (503).
+            .acquire_timeout(Duration::from_secs(if backend == Backend::Sqlite { 10 } else { 5 }))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

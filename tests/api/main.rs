@@ -41,6 +41,7 @@ mod limits;
 mod lists_cli;
 mod liveness;
 mod network;
+mod openapi_conformance;
 // Shared with benches/planarity.rs, which makes every motion; the suite turns prints only.
 #[allow(dead_code)]
 #[path = "../support/plane_attack.rs"]

@@ -27,7 +27,8 @@ pub struct Guidance {
 
 /// Guidance on one preview frame.
 #[utoipa::path(post, path = "/v1/candidate/preview", tag = "candidate",
-    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    request_body(description = "One camera frame: JPEG, PNG or WebP",
+        content((super::upload::Upload = "image/jpeg"), (super::upload::Upload = "image/png"), (super::upload::Upload = "image/webp"))),
     responses((status = 200, body = Guidance), (status = 401, body = crate::http::problem::Problem),
         (status = 413, body = crate::http::problem::Problem), (status = 422, body = crate::http::problem::Problem)),
     security(("candidate_token" = [])))]

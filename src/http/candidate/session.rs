@@ -162,8 +162,9 @@ async fn upload(
 }
 
 /// Upload the ID document photo (`front`, then optionally `back`).
-#[utoipa::path(put, path = "/v1/candidate/document/{side}", tag = "candidate", params(("side" = String, Path, description = "front or back")),
-    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+#[utoipa::path(put, path = "/v1/candidate/document/{side}", tag = "candidate", params(("side" = Side, Path, description = "front, then back when the document has one")),
+    request_body(description = "A photo of the document: JPEG, PNG, WebP, BMP or PNM",
+        content((super::upload::Upload = "image/jpeg"), (super::upload::Upload = "image/png"), (super::upload::Upload = "image/webp"))),
     responses((status = 200, body = StepDone), (status = 401, body = crate::http::problem::Problem),
         (status = 409, body = crate::http::problem::Problem), (status = 413, body = crate::http::problem::Problem),
         (status = 422, body = crate::http::problem::Problem)),
@@ -172,15 +173,14 @@ async fn upload(
 pub async fn document(
     ctx: web::Data<Context>,
     candidate: Candidate,
-    side: web::Path<String>,
+    side: web::Path<Side>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let kind = match side.as_str() {
-        "front" => "document_front",
-        "back" if candidate.verification.status == Status::DocumentUploaded => "document_back",
-        "back" => return Err(ApiError::OutOfOrder { status: candidate.verification.status.as_str() }),
-        _ => return Err(ApiError::NotFound),
+    let kind = match side.into_inner() {
+        Side::Front => "document_front",
+        Side::Back if candidate.verification.status == Status::DocumentUploaded => "document_back",
+        Side::Back => return Err(ApiError::OutOfOrder { status: candidate.verification.status.as_str() }),
     };
     transition(&candidate, Step::UploadDocument)?;
     let limit = ctx.settings.uploads.max_document_uploads;
@@ -198,7 +198,16 @@ pub async fn document(
     Ok(HttpResponse::Ok().json(stored))
 }
 
+/// Which side of the document a photo shows.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Front,
+    Back,
+}
+
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SelfieQuery {
     /// The challenge this video answers (from `POST /v1/candidate/challenge`). Required unless
@@ -220,7 +229,8 @@ fn capture_report(req: &HttpRequest) -> Result<CaptureReport, ApiError> {
 /// Upload the selfie video (WebM, MP4, MOV), answering the session's liveness challenge.
 #[utoipa::path(put, path = "/v1/candidate/selfie", tag = "candidate", params(SelfieQuery,
         ("Idgate-Capture" = Option<String>, Header, description = "JSON capture report: camera_label, frames, interval_mean_ms, interval_stddev_ms")),
-    request_body(content = Vec<u8>, content_type = "video/webm"),
+    request_body(description = "The selfie video: WebM (VP8, VP9) or MP4/MOV (H.264)",
+        content((super::upload::Upload = "video/webm"), (super::upload::Upload = "video/mp4"), (super::upload::Upload = "video/quicktime"))),
     responses((status = 200, body = StepDone), (status = 401, body = crate::http::problem::Problem),
         (status = 409, body = crate::http::problem::Problem), (status = 413, body = crate::http::problem::Problem),
         (status = 422, body = crate::http::problem::Problem)),

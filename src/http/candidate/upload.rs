@@ -11,6 +11,12 @@ use crate::engine::decode::{self, Media};
 use crate::engine::media::{MediaError, MediaFormat};
 use crate::http::problem::ApiError;
 
+/// An uploaded file, sent as the raw request body (OpenAPI: a binary string). The format is
+/// read from the bytes, not the `Content-Type`; what cannot be decoded is refused with `422`.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Upload(#[allow(dead_code)] Vec<u8>);
+
 /// The body, refused as soon as it passes `limit` bytes.
 pub async fn read_limited(
     req: &actix_web::HttpRequest,

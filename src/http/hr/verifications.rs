@@ -1,8 +1,6 @@
 //! `POST /v1/verifications`, `GET /v1/verifications/{id}`, `GET /v1/verifications`.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -25,9 +23,9 @@ const READ: &[Role] = &[Role::Hr, Role::Admin, Role::Reviewer, Role::Auditor];
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateVerification {
-    /// The HR system's own id for the candidate.
+    /// The HR system's own id for the candidate: 1–128 of `A-Z a-z 0-9 . _ : -`.
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,128}$", min_length = 1, max_length = 128)]
     pub external_id: String,
-    #[schema(value_type = Object)]
     pub candidate: RawClaims,
     /// Where status changes are delivered (Standard Webhooks): an https URL without
     /// credentials whose host is public (no loopback, private, link-local or other internal
@@ -213,18 +211,26 @@ pub async fn get_one(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    #[param(value_type = Option<crate::domain::verification::Status>)]
     pub status: Option<String>,
     pub external_id: Option<String>,
     /// RFC 3339; created at or after.
+    #[param(format = DateTime)]
     pub created_from: Option<String>,
     /// RFC 3339; created before.
+    #[param(format = DateTime)]
     pub created_to: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,15}\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
     pub cursor: Option<String>,
     /// 0–100: only verifications whose risk score is above it.
+    #[param(minimum = 0, maximum = 100)]
     pub risk_above: Option<u8>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -235,10 +241,20 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
+/// A page's position: `<created_at millis>.<id>` of its last row (plain, so that the
+/// OpenAPI pattern says exactly which cursors exist).
+fn cursor(v: &crate::storage::VerificationRecord) -> String {
+    format!("{}.{}", v.created_at.millis(), v.id)
+}
+
 fn parse_cursor(raw: &str) -> Option<(Timestamp, String)> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
-    let (millis, id) = text.split_once('/')?;
-    Some((Timestamp::from_millis(millis.parse().ok()?), VerificationId::parse(id)?.to_string()))
+    let (millis, id) = raw.split_once('.')?;
+    if millis.is_empty() || millis.len() > 15 || !millis.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let canonical = id.len() == 36 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f' | b'-'));
+    let id = VerificationId::parse(id).filter(|_| canonical)?.to_string();
+    Some((Timestamp::from_millis(millis.parse().ok()?), id))
 }
 
 /// The caller's organisation's verifications, newest first.
@@ -282,9 +298,7 @@ pub async fn list(
     let mut rows = ctx.store.list_verifications(&caller.org_id, &filter).await.map_err(|e| ApiError::internal(&e))?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last().map(|v| URL_SAFE_NO_PAD.encode(format!("{}/{}", v.created_at.millis(), v.id))))
-        .flatten();
+    let next_cursor = more.then(|| rows.last().map(cursor)).flatten();
     let items = rows.iter().map(|v| VerificationView::new(v, Vec::new())).collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }

@@ -15,6 +15,7 @@ use crate::storage::QueueFilter;
 const SCANNED: u32 = 1_000;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
     /// Only cases with this risk signal or reason code (e.g. `sanctions_match`).
@@ -24,6 +25,7 @@ pub struct QueueQuery {
     /// `me` (claimed by the caller), `unclaimed`, or a reviewer id (`key:idg_…`).
     pub reviewer: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
