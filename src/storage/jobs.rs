@@ -161,6 +161,19 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Puts the job back in the queue to run now, without counting the attempt: the attempt
+    /// could not run or write because the database was unreachable, nothing was wrong with it.
+    pub async fn release_job(&self, job: &str, worker: &str, now: Timestamp) -> Result<bool, StorageError> {
+        let q = self.sql(
+            "UPDATE jobs SET status = 'queued', run_at = ?, lease_until = NULL, locked_by = NULL, \
+             attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = 'database unavailable', updated_at = ? \
+             WHERE id = ? AND locked_by = ? AND status = 'running'",
+        );
+        let done =
+            sqlx::query(&q).bind(now.millis()).bind(now.millis()).bind(job).bind(worker).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Puts the job back in the queue for `run_at` (a retry after a failure).
     pub async fn retry_job(
         &self,

@@ -129,6 +129,33 @@ async fn step(ctx: &Context, worker: &str) -> Result<bool, StepError> {
 
 #[tracing::instrument(name = "job", skip_all, fields(job = %job.id, verification = %job.verification_id, attempt = job.attempts))]
 async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), StepError> {
+    match attempt(ctx, worker, job).await {
+        Err(e) if crate::storage::StorageError::unavailable_in(&*e) => {
+            tracing::warn!(error = %crate::telemetry::error_chain(&*e), "database unavailable: the job goes back when it returns");
+            hand_back(ctx, worker, job).await
+        }
+        other => other,
+    }
+}
+
+/// The database went away during an attempt: wait for it (within the lease) and put the job
+/// back uncounted, so that an outage neither spends attempts nor waits out the lease.
+async fn hand_back(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), StepError> {
+    let lease = Duration::from_secs(ctx.settings.jobs.lease_seconds);
+    let deadline = tokio::time::Instant::now() + lease;
+    loop {
+        match ctx.store.release_job(&job.id, worker, ctx.clock.now()).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is_unavailable() && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// One attempt at a claimed job: run the pipeline and write its outcome (or the retry).
+async fn attempt(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), StepError> {
     ctx.store.mark_processing(&job.verification_id, ctx.clock.now()).await?;
     let heartbeat = spawn_heartbeat(ctx.clone(), worker.to_owned(), job.id.clone());
     let result = match case::run_pipeline(ctx, &job.verification_id).await {
@@ -136,6 +163,14 @@ async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), St
         Err(e) => Err(e),
     };
     heartbeat.abort();
+    if result.is_err()
+        && let Err(unreachable) = ctx.store.ping().await
+        && unreachable.is_unavailable()
+    {
+        // The attempt failed with the database gone (its reads and writes with it): not the
+        // job's failure.
+        return Err(unreachable.into());
+    }
     let now = ctx.clock.now();
     match result {
         Ok(done) => {

@@ -26,6 +26,7 @@ mod bad_media;
 mod browser;
 mod compare_cli;
 mod console;
+mod database_outage;
 mod document_checks;
 mod document_cli;
 mod document_stage;
