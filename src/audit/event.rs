@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::domain::role::Role;
 use crate::domain::time::Timestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub enum Kind {
     #[serde(rename = "verification.created")]
     VerificationCreated,

@@ -190,21 +190,12 @@ pub struct Education {
     /// ISO 3166-1 alpha-2.
     #[serde(default)]
     pub country: Option<String>,
-    #[serde(default, deserialize_with = "whole_year")]
+    #[serde(default, deserialize_with = "super::whole::optional")]
     #[schema(minimum = 1000, maximum = 9999)]
     pub start_year: Option<i32>,
-    #[serde(default, deserialize_with = "whole_year")]
+    #[serde(default, deserialize_with = "super::whole::optional")]
     #[schema(minimum = 1000, maximum = 9999)]
     pub end_year: Option<i32>,
-}
-
-/// A year as JSON Schema's `integer` has it: `2020` and `2020.0` alike.
-fn whole_year<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
-    let Some(n) = Option::<f64>::deserialize(d)? else { return Ok(None) };
-    if n.fract() != 0.0 || n < f64::from(i32::MIN) || n > f64::from(i32::MAX) {
-        return Err(serde::de::Error::custom("a year is a whole number"));
-    }
-    Ok(Some(n as i32))
 }
 
 /// The claims as they arrive (JSON); `Claims::parse` turns them into checked types.

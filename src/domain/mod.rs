@@ -10,3 +10,4 @@ pub mod review;
 pub mod role;
 pub mod time;
 pub mod verification;
+pub mod whole;

@@ -44,12 +44,30 @@ pub async fn list_keys(ctx: web::Data<Context>, caller: Caller) -> Result<HttpRe
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
-    /// hr, reviewer, auditor or admin.
+    #[schema(value_type = KeyRole)]
     pub role: String,
-    /// What the key is for (1–100 printable characters).
+    /// What the key is for (1–100 characters, no control characters, not only spaces).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub label: Option<String>,
-    /// The key stops working after this many days (1–3650); none: until revoked.
+    /// The key stops working after this many days; none: until revoked.
+    #[serde(default, deserialize_with = "crate::domain::whole::optional")]
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
+}
+
+/// The roles a key can have (the schema of `role`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum KeyRole {
+    Hr,
+    Reviewer,
+    Auditor,
+    Admin,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -77,7 +95,8 @@ pub async fn create_key(
     caller.require(ADMIN)?;
     let role: Role = body.role.parse().map_err(|()| invalid("role", "hr_reviewer_auditor_or_admin"))?;
     let label = body.label.as_deref().map(str::trim);
-    if label.is_some_and(|l| l.is_empty() || l.chars().count() > 100 || l.chars().any(char::is_control)) {
+    let raw = body.label.as_deref().unwrap_or_default();
+    if label.is_some_and(|l| l.is_empty() || raw.chars().count() > 100 || raw.chars().any(char::is_control)) {
         return Err(invalid("label", "1_to_100_printable_characters"));
     }
     if body.expires_in_days.is_some_and(|d| !(1..=MAX_DAYS).contains(&d)) {

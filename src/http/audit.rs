@@ -21,7 +21,8 @@ const PAGE_MAX: u32 = 1000;
 
 pub(crate) fn audit_error(e: AuditError) -> ApiError {
     match e {
-        AuditError::OutOfRange => ApiError::InvalidQuery("the tree sizes or entry are out of range"),
+        // No tree of that size (yet), or no proof between those sizes.
+        AuditError::OutOfRange => ApiError::NotFound,
         e => ApiError::internal(&e),
     }
 }
@@ -97,6 +98,7 @@ impl HeadView {
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     pub verification: Option<String>,
+    #[param(value_type = Option<crate::audit::event::Kind>)]
     pub kind: Option<String>,
     /// RFC 3339, inclusive.
     #[param(format = DateTime)]
@@ -111,9 +113,25 @@ pub struct EventQuery {
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Who acted: a console user (`user:ID`) or an API key (`idg_XXXXXXXX` or `key:idg_…`).
+    #[param(
+        pattern = r"^(user:[A-Za-z0-9_:-]{0,75}|key:[A-Za-z0-9_:-]{0,76}|idg_[A-Za-z0-9_:-]{0,76})$",
+        max_length = 80
+    )]
     pub actor: Option<String>,
-    /// Events with this decision: approve, review, reject or retake.
+    /// Events with this decision.
+    #[param(value_type = Option<DecisionName>)]
     pub decision: Option<String>,
+}
+
+/// The decisions events can be filtered by (the schema of `decision`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum DecisionName {
+    Approve,
+    Review,
+    Reject,
+    Retake,
 }
 
 /// The entry fragments that `actor` and `decision` ask for.
@@ -145,6 +163,12 @@ fn filter(caller: &Caller, q: &EventQuery, limit: u32) -> Result<EventFilter, Ap
             .map(|t| Timestamp::parse_rfc3339(t).ok_or(ApiError::InvalidQuery("from and to must be RFC 3339 times")))
             .transpose()
     };
+    if q.after.is_some_and(|a| a < 0) {
+        return Err(ApiError::InvalidQuery("after must be 0 or more"));
+    }
+    if q.limit.is_some_and(|l| !(1..=PAGE_MAX).contains(&l)) {
+        return Err(ApiError::InvalidQuery("limit must be between 1 and 1000"));
+    }
     if q.kind.as_deref().is_some_and(|k| Kind::parse(k).is_none()) {
         return Err(ApiError::InvalidQuery("unknown event kind"));
     }
@@ -262,7 +286,8 @@ pub struct ConsistencyQuery {
 /// Proof (RFC 6962 §2.1.2) that the tree of `first` entries is a prefix of the tree of `second`.
 #[utoipa::path(get, path = "/v1/audit/consistency", tag = "audit", params(ConsistencyQuery),
     responses((status = 200), (status = 400, body = crate::http::problem::Problem), (status = 401, body = crate::http::problem::Problem),
-        (status = 403, body = crate::http::problem::Problem)),
+        (status = 403, body = crate::http::problem::Problem),
+        (status = 404, description = "No tree of `second` entries yet, or `first` is larger than `second`", body = crate::http::problem::Problem)),
     security(("api_key" = [])))]
 #[get("/v1/audit/consistency")]
 pub async fn consistency(
@@ -288,7 +313,8 @@ pub async fn export(
     q: web::Query<EventQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(AUDIT)?;
-    let first = filter(&caller, &q, PAGE_MAX)?;
+    // `limit` is the size of the pages read behind the stream; every matching event is sent.
+    let first = filter(&caller, &q, q.limit.unwrap_or(PAGE_MAX))?;
     let pages = stream::unfold(Some(first), move |state| {
         let ctx = ctx.clone();
         async move {

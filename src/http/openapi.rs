@@ -28,7 +28,7 @@ use super::{admin, audit, candidate, health, hr, problem, review, tokens};
         crate::domain::challenge::Action, crate::domain::challenge::Timing, crate::pipeline::liveness::injection::CaptureReport,
         candidate::session::ConsentRequest, tokens::OfferGateRequest, tokens::OfferGateAnswer,
         tokens::RevokeRequest, tokens::IntrospectionRequest, crate::domain::claims::RawClaims, crate::domain::claims::Education,
-        candidate::session::Side, crate::domain::verification::Status, crate::tokens::verify::Rejection, audit::EventView, audit::HeadView, audit::EventPage,
+        candidate::session::Side, crate::domain::verification::Status, crate::audit::event::Kind, audit::DecisionName, admin::KeyRole, crate::tokens::verify::Rejection, audit::EventView, audit::HeadView, audit::EventPage,
         audit::Trail, hr::views::RiskSchema, hr::views::SignalSchema,
         review::claim::Claimed, review::decide::ReviewRequest, review::decide::ReviewDone, review::decide::ReviewView,
         review::decide::ClaimView, review::decide::ReviewHistory, review::queue::Queue, review::queue::QueueItem,

@@ -20,7 +20,8 @@ const SCANNED: u32 = 1_000;
 pub struct QueueQuery {
     /// Only cases with this risk signal or reason code (e.g. `sanctions_match`).
     pub signal: Option<String>,
-    /// Only cases waiting at least this many minutes.
+    /// Only cases waiting at least this many minutes (at most a year).
+    #[param(minimum = 0, maximum = 525_600)]
     pub older_than_minutes: Option<u32>,
     /// `me` (claimed by the caller), `unclaimed`, or a reviewer id (`key:idg_…`).
     pub reviewer: Option<String>,
@@ -87,6 +88,9 @@ pub async fn queue(
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::InvalidQuery("limit is 1 to 200"));
+    }
+    if q.older_than_minutes.is_some_and(|m| m > 525_600) {
+        return Err(ApiError::InvalidQuery("older_than_minutes is 0 to 525600"));
     }
     let now = ctx.clock.now();
     let changed_before = q
