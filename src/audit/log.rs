@@ -51,6 +51,15 @@ fn parse_hash(hex_str: &str) -> Option<Hash> {
     hex::decode(hex_str).ok()?.try_into().ok()
 }
 
+/// A signed head as witnesses keep it (a line of the witness file, the witness URL's body,
+/// and what `idgate audit verify --against` reads).
+pub fn witness_json(head: &HeadRow) -> serde_json::Value {
+    serde_json::json!({
+        "tree_size": head.tree_size, "root_hash": head.root_hash, "signed_at_ms": head.signed_at.millis(),
+        "kid": head.kid, "signature": head.signature, "log_id": head.log_id,
+    })
+}
+
 impl AuditLog {
     pub fn new() -> Self {
         Self::with_witness(None)
@@ -87,11 +96,7 @@ impl AuditLog {
     fn witness(&self, head: &HeadRow) -> Result<(), AuditError> {
         use std::io::Write;
         let Some(path) = &self.witness else { return Ok(()) };
-        let mut line = serde_json::to_vec(&serde_json::json!({
-            "tree_size": head.tree_size, "root_hash": head.root_hash, "signed_at_ms": head.signed_at.millis(),
-            "kid": head.kid, "signature": head.signature, "log_id": head.log_id,
-        }))
-        .map_err(|e| AuditError::Witness(e.into()))?;
+        let mut line = serde_json::to_vec(&witness_json(head)).map_err(|e| AuditError::Witness(e.into()))?;
         line.push(b'\n');
         let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(AuditError::Witness)?;
         file.write_all(&line).and_then(|()| file.sync_data()).map_err(AuditError::Witness)

@@ -253,6 +253,17 @@ impl Settings {
                 "storage.database_url must start with sqlite:, postgres:// or postgresql://",
             ));
         }
+        if let Some(witness) = &self.audit.witness_url {
+            let destinations = crate::webhook::destination::Destinations {
+                allow_http: self.webhooks.allow_http,
+                allow_private: self.webhooks.allow_private_destinations,
+            };
+            if url::Url::parse(witness).map_or(true, |u| destinations.check(&u).is_err()) {
+                return Err(ConfigError::Invalid(
+                    "audit.witness_url must be an https URL to a public destination (or allowed by [webhooks])",
+                ));
+            }
+        }
         if self.storage.media_url.as_deref().is_some_and(|u| !u.starts_with("s3://")) {
             return Err(ConfigError::Invalid("storage.media_url must be an s3://bucket/prefix URL"));
         }

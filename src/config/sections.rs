@@ -192,11 +192,15 @@ pub struct AuditSettings {
     /// it on storage the database's administrators cannot write; `idgate audit verify
     /// --against FILE` checks the log against its last line).
     pub witness_file: Option<std::path::PathBuf>,
+    /// A witness elsewhere: the newest signed head is POSTed here (JSON, as a line of the
+    /// witness file) each round until it is accepted (2xx). The webhooks' rules apply: https
+    /// and a public destination unless `webhooks.allow_http` / `allow_private_destinations`.
+    pub witness_url: Option<String>,
 }
 
 impl Default for AuditSettings {
     fn default() -> Self {
-        Self { head_interval_seconds: 5, witness_file: None }
+        Self { head_interval_seconds: 5, witness_file: None, witness_url: None }
     }
 }
 

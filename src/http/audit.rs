@@ -296,6 +296,9 @@ pub async fn consistency(
     q: web::Query<ConsistencyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(AUDIT)?;
+    if q.first < 1 || q.second < 1 {
+        return Err(ApiError::InvalidQuery("first and second are tree sizes: 1 or more"));
+    }
     let proof = ctx.audit.consistency(&ctx.store, q.first, q.second).await.map_err(audit_error)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "first": q.first, "second": q.second, "proof": proof })))
 }

@@ -95,9 +95,17 @@ async fn face_sync_loop(ctx: Context, mut stop: watch::Receiver<bool>) {
 
 async fn head_loop(ctx: Context, mut stop: watch::Receiver<bool>) {
     let every = Duration::from_secs(ctx.settings.audit.head_interval_seconds);
+    // The largest tree the witness URL has accepted.
+    let mut witnessed = 0;
     loop {
-        if let Err(e) = ctx.audit.seal(&ctx.store, &ctx.keys, &ctx.clock).await {
-            tracing::error!(error = %crate::telemetry::error_chain(&e), "signing an audit tree head failed");
+        match ctx.audit.seal(&ctx.store, &ctx.keys, &ctx.clock).await {
+            Ok(Some(head)) if head.tree_size > witnessed => {
+                if send_to_witness(&ctx, &head).await {
+                    witnessed = head.tree_size;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %crate::telemetry::error_chain(&e), "signing an audit tree head failed"),
         }
         // The last round runs after the stop: what was appended is covered before exit.
         if *stop.borrow() {
@@ -106,6 +114,28 @@ async fn head_loop(ctx: Context, mut stop: watch::Receiver<bool>) {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = stop.changed() => {}
+        }
+    }
+}
+
+/// POSTs `head` to `audit.witness_url` (with the webhooks' client: no redirects, only allowed
+/// destinations). True when there is no witness URL or it accepted the head.
+async fn send_to_witness(ctx: &Context, head: &crate::storage::HeadRow) -> bool {
+    let Some(url) = &ctx.settings.audit.witness_url else { return true };
+    let timeout = Duration::from_secs(ctx.settings.webhooks.timeout_seconds);
+    let body = crate::audit::log::witness_json(head);
+    match ctx.webhooks.post(url).json(&body).timeout(timeout).send().await {
+        Ok(resp) if resp.status().is_success() => true,
+        Ok(resp) => {
+            tracing::warn!(
+                status = resp.status().as_u16(),
+                "the audit witness refused the head; sent again next round"
+            );
+            false
+        }
+        Err(e) => {
+            tracing::warn!(error = %crate::telemetry::error_chain(&e), "the audit witness could not be reached; sent again next round");
+            false
         }
     }
 }

@@ -438,3 +438,84 @@ fn commands_that_write_the_log_sign_it_too() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A witness elsewhere: `audit.witness_url` receives the newest signed head each round until
+/// it accepts it (a refusal is sent again), and a head it kept proves the log later. A URL the
+/// webhooks' rules refuse stops start-up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_witness_url_is_sent_every_new_head() {
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let state = actix_web::web::Data::new(received.clone());
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new().app_data(state.clone()).route(
+            "/heads",
+            actix_web::web::post().to(
+                |body: actix_web::web::Json<serde_json::Value>,
+                 seen: actix_web::web::Data<Arc<Mutex<Vec<serde_json::Value>>>>| async move {
+                    let mut seen = seen.lock().unwrap();
+                    seen.push(body.into_inner());
+                    // The first head is refused: it must come again.
+                    if seen.len() == 1 {
+                        actix_web::HttpResponse::ServiceUnavailable().finish()
+                    } else {
+                        actix_web::HttpResponse::NoContent().finish()
+                    }
+                },
+            ),
+        )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let url = format!("http://127.0.0.1:{}/heads", server.addrs()[0].port());
+    tokio::spawn(server.run());
+
+    // Refused by the webhooks' rules unless they allow a local, plain-http receiver.
+    let mut settings = idgate::config::Settings::load(None).unwrap();
+    settings.audit.witness_url = Some(url.clone());
+    assert!(settings.validate().is_err(), "a loopback http witness needs [webhooks] to allow it");
+    crate::webhooks::local_receivers(&mut settings);
+    assert!(settings.validate().is_ok());
+
+    let witness_url = url.clone();
+    let Some(app) = spawn_app_with(Db::Sqlite, move |s| {
+        crate::webhooks::local_receivers(s);
+        s.audit.witness_url = Some(witness_url);
+        s.audit.head_interval_seconds = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    let n = build_log(&app).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let last = loop {
+        let seen = received.lock().unwrap().clone();
+        if let Some(head) = seen.last().filter(|h| h["tree_size"] == n && seen.len() >= 2) {
+            break head.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "the witness got {seen:?}, not a head of {n}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let sizes: Vec<i64> = received.lock().unwrap().iter().map(|h| h["tree_size"].as_i64().unwrap()).collect();
+    // The first head was refused and a head came again after it; sizes never go back.
+    assert!(sizes.len() >= 2 && sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("witnessed.json");
+    std::fs::write(&kept, last.to_string()).unwrap();
+    let data_dir = app.ctx.settings.storage.data_dir.to_str().unwrap().to_owned();
+    let db_url = app.ctx.settings.storage.database_url();
+    let out = idgate(&[
+        "--data-dir",
+        &data_dir,
+        "--database-url",
+        &db_url,
+        "audit",
+        "verify",
+        "--against",
+        kept.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
