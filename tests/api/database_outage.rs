@@ -178,7 +178,25 @@ async fn a_postgres_restart_under_load_loses_and_duplicates_nothing() {
         assert_eq!(status, 200, "{body}");
     }
 
-    // The outage: every kind of caller is told 503, fast; readiness says not ready.
+    // The outage starts while a worker holds a job (its pipeline runs, its result is not
+    // written yet): every kind of caller is told 503, fast; readiness says not ready.
+    {
+        use sqlx::Connection as _;
+        let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (running,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE kind = 'pipeline' AND status = 'running'")
+                    .fetch_one(&mut db)
+                    .await
+                    .unwrap();
+            if running > 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "a worker claims a job within 60 s");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
     let pg = tokio::task::spawn_blocking(move || {
         pg.stop();
         pg

@@ -104,6 +104,7 @@ async fn run_schemathesis(st: &Path, openapi: &str, api_key: &str, candidate_tok
         .env("IDGATE_ST_API_KEY", api_key)
         .env("IDGATE_ST_CANDIDATE_TOKEN", candidate_token)
         .env("SCHEMATHESIS_HOOKS", "hooks")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONPATH", &config)
         .arg("--config-file")
         .arg(config.join("schemathesis.toml"))
