@@ -28,6 +28,7 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
     let sign_in_limits = web::Data::new(console::account::SignInLimits::default());
     let request_limits = web::Data::new(crate::http::limits::RequestLimits::new(&ctx.settings.server.rate_limits));
     let routes = web::Data::new(methods::Routes::from_openapi(&<openapi::ApiDoc as utoipa::OpenApi>::openapi()));
+    let document = web::Data::new(openapi::Served(openapi::served(&ctx.settings.candidate.consent_version)));
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(ctx.clone())
             .app_data(request_limits.clone())
@@ -95,6 +96,7 @@ pub fn configure(ctx: Context) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(audit::audit_keys)
             .service(audit::public_heads)
             .app_data(routes.clone())
+            .app_data(document.clone())
             .default_service(web::to(unrouted));
     }
 }

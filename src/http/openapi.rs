@@ -162,9 +162,12 @@ fn problem_response(status: &str, description: &str) -> utoipa::openapi::Respons
 }
 
 #[get("/openapi.json")]
-pub async fn document(ctx: actix_web::web::Data<crate::context::Context>) -> HttpResponse {
-    HttpResponse::Ok().json(served(&ctx.settings.candidate.consent_version))
+pub async fn document(doc: actix_web::web::Data<Served>) -> HttpResponse {
+    HttpResponse::Ok().json(&doc.0)
 }
+
+/// The served document, made once at start-up (`startup::configure`).
+pub struct Served(pub serde_json::Value);
 
 /// The document as served: with what only this deployment or a data table knows, so that a
 /// request the schema allows is one the service takes: the consent version it asks for, and

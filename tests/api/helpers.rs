@@ -304,6 +304,21 @@ impl TestApp {
         (status, resp.json().await.unwrap())
     }
 
+    /// Consent, the document's front and the selfie, each step asserted: the token for submit.
+    pub async fn upload_steps(&self, token: &str, document: &[u8], selfie: &[u8]) -> String {
+        let (status, body) = self.consent(token).await;
+        assert_eq!(status, 200, "{body}");
+        let token = body["token"].as_str().unwrap().to_owned();
+        let (status, body) =
+            self.step(reqwest::Method::PUT, "/v1/candidate/document/front", &token, Some(document.to_vec())).await;
+        assert_eq!(status, 200, "{body}");
+        let token = body["token"].as_str().unwrap().to_owned();
+        let (status, body) =
+            self.step(reqwest::Method::PUT, "/v1/candidate/selfie", &token, Some(selfie.to_vec())).await;
+        assert_eq!(status, 200, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
     /// GET `path` with `key`, as JSON.
     pub async fn get_json(&self, key: &str, path: &str) -> serde_json::Value {
         self.http.get(self.url(path)).bearer_auth(key).send().await.unwrap().json().await.unwrap()

@@ -26,15 +26,7 @@ pub async fn run_candidate_as(
     let (id, token) = app.created_as(key, claims).await;
     let (status, session) = app.step(Method::GET, "/v1/candidate/session", &token, None).await;
     assert_eq!((status, session["next_step"].as_str()), (200, Some("consent")));
-    let (status, body) = app.consent(&token).await;
-    assert_eq!(status, 200, "{body}");
-    let token = body["token"].as_str().unwrap().to_owned();
-    let (status, body) = app.step(Method::PUT, "/v1/candidate/document/front", &token, Some(document.to_vec())).await;
-    assert_eq!(status, 200, "{body}");
-    let token = body["token"].as_str().unwrap().to_owned();
-    let (status, body) = app.step(Method::PUT, "/v1/candidate/selfie", &token, Some(selfie.to_vec())).await;
-    assert_eq!(status, 200, "{body}");
-    let token = body["token"].as_str().unwrap().to_owned();
+    let token = app.upload_steps(&token, document, selfie).await;
     let (status, body) = app.step(Method::POST, "/v1/candidate/submit", &token, None).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("submitted")), "{body}");
     id
