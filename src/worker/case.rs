@@ -17,8 +17,19 @@ use crate::storage::{NewDocument, VerificationRecord};
 
 /// Decrypts the media into owner-only temp files and runs the pipeline on the engine's
 /// blocking pool. Errors are strings (stored as the job's last error; no PII).
+/// What a failed attempt's (string) error begins with when the database was unreachable:
+/// the worker hands such a job back uncounted (`worker::process`), whenever the database
+/// returns — however soon.
+pub(super) const DATABASE_UNAVAILABLE: &str = "database unavailable: ";
+
+/// A storage error as the pipeline reports it, marked when the database was unreachable.
+pub(super) fn storage_error(e: crate::storage::StorageError) -> String {
+    let chain = crate::telemetry::error_chain(&e);
+    if e.is_unavailable() { format!("{DATABASE_UNAVAILABLE}{chain}") } else { chain }
+}
+
 pub(super) async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pipeline::StageResults, String> {
-    let media = ctx.store.media_of(verification).await.map_err(|e| crate::telemetry::error_chain(&e))?;
+    let media = ctx.store.media_of(verification).await.map_err(storage_error)?;
     let tmp = ctx.settings.storage.data_dir.join("tmp");
     std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
     let mut files = Vec::new();
@@ -70,10 +81,7 @@ pub(super) async fn run_pipeline(ctx: &Context, verification: &str) -> Result<pi
     .await
     .map_err(|e| e.to_string())??;
     if let Some(pipeline::StageOutcome::Done(live)) = &results.liveness {
-        ctx.store
-            .put_fingerprint(verification, &live.fingerprint, ctx.clock.now())
-            .await
-            .map_err(|e| crate::telemetry::error_chain(&e))?;
+        ctx.store.put_fingerprint(verification, &live.fingerprint, ctx.clock.now()).await.map_err(storage_error)?;
     }
     store_templates(ctx, verification, &results).await?;
     Ok(results)
@@ -90,7 +98,7 @@ async fn liveness_facts(
     sha256: &str,
     selfie_bytes: Vec<u8>,
 ) -> Result<LivenessFacts, String> {
-    let fail = |e: crate::storage::StorageError| crate::telemetry::error_chain(&e);
+    let fail = storage_error;
     let challenge = match ctx.store.selfie_capture(verification).await.map_err(fail)? {
         Some(answered) => {
             let steps = parse_actions(&answered.steps).map_err(|e| e.to_string())?;
@@ -123,11 +131,7 @@ async fn liveness_facts(
 
 /// The verification a job is about (an error string when it cannot be read or is gone).
 pub(super) async fn verification(ctx: &Context, id: &str) -> Result<VerificationRecord, String> {
-    ctx.store
-        .get_verification(id)
-        .await
-        .map_err(|e| crate::telemetry::error_chain(&e))?
-        .ok_or_else(|| "verification vanished".to_owned())
+    ctx.store.get_verification(id).await.map_err(storage_error)?.ok_or_else(|| "verification vanished".to_owned())
 }
 
 /// The claimed identity of a verification, from its sealed claims.
@@ -167,7 +171,7 @@ async fn case_facts(ctx: &Context, verification_id: &str) -> Result<CaseFacts, S
         .store
         .claims_under_other_identities(&record.org_id, &record.id, &hashes, crate::pipeline::risk::reuse::LOOKED_AT)
         .await
-        .map_err(|e| crate::telemetry::error_chain(&e))?;
+        .map_err(storage_error)?;
     let network = crate::network::facts::load(ctx, &record.id, &record.org_id, &hashes.identity_hash)
         .await
         .map_err(|e| crate::telemetry::error_chain(&e))?;
@@ -233,7 +237,7 @@ async fn store_templates(ctx: &Context, verification: &str, results: &pipeline::
             sealed.push((kind, blob));
         }
     }
-    let fail = |e: crate::storage::StorageError| crate::telemetry::error_chain(&e);
+    let fail = storage_error;
     ctx.store
         .put_face_templates(verification, &record.org_id, &identity, &sealed, ctx.clock.now())
         .await
@@ -264,7 +268,7 @@ pub(super) async fn seal_document(
 ) -> Result<(Option<NewDocument>, Vec<(String, bool)>), String> {
     let pipeline::StageOutcome::Done(check) = &mut results.document else { return Ok((None, Vec::new())) };
     let Some(number) = check.document_number.take() else { return Ok((None, Vec::new())) };
-    let fail = |e: crate::storage::StorageError| crate::telemetry::error_chain(&e);
+    let fail = storage_error;
     let issuer = check.issuing_state.clone().unwrap_or_default();
     let number_hash = ctx.sealer.lookup_hash("document-number", &format!("{issuer}:{number}"));
     let sealed_number =

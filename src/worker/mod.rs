@@ -160,7 +160,10 @@ async fn step(ctx: &Context, worker: &str) -> Result<bool, StepError> {
 #[tracing::instrument(name = "job", skip_all, fields(job = %job.id, verification = %job.verification_id, attempt = job.attempts))]
 async fn process(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), StepError> {
     match attempt(ctx, worker, job).await {
-        Err(e) if crate::storage::StorageError::unavailable_in(&*e) => {
+        Err(e)
+            if crate::storage::StorageError::unavailable_in(&*e)
+                || e.to_string().starts_with(case::DATABASE_UNAVAILABLE) =>
+        {
             tracing::warn!(error = %crate::telemetry::error_chain(&*e), "database unavailable: the job goes back when it returns");
             hand_back(ctx, worker, job).await
         }
@@ -193,13 +196,17 @@ async fn attempt(ctx: &Context, worker: &str, job: &ClaimedJob) -> Result<(), St
         Err(e) => Err(e),
     };
     heartbeat.abort();
-    if result.is_err()
-        && let Err(unreachable) = ctx.store.ping().await
-        && unreachable.is_unavailable()
-    {
-        // The attempt failed with the database gone (its reads and writes with it): not the
-        // job's failure.
-        return Err(unreachable.into());
+    // The attempt failed with the database gone (its reads and writes with it): not the
+    // job's failure. Its own storage errors say so; otherwise the database is asked now.
+    if let Err(e) = &result {
+        if e.starts_with(case::DATABASE_UNAVAILABLE) {
+            return Err(e.clone().into());
+        }
+        if let Err(unreachable) = ctx.store.ping().await
+            && unreachable.is_unavailable()
+        {
+            return Err(unreachable.into());
+        }
     }
     let now = ctx.clock.now();
     match result {

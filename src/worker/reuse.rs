@@ -37,7 +37,7 @@ async fn selfie_links(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let fail = |e: crate::storage::StorageError| crate::telemetry::error_chain(&e);
+    let fail = super::case::storage_error;
     let Some((mine, _)) = ctx.store.identity_of(&record.id).await.map_err(fail)? else { return Ok(Vec::new()) };
     let mut linked = Vec::new();
     ids.sort();

@@ -137,19 +137,6 @@ fn token_of(created: &serde_json::Value) -> String {
     created["candidate_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned()
 }
 
-/// Consent, document and selfie: the token for `submit`.
-async fn upload(app: &TestApp, token: &str, document: &[u8], selfie: &[u8]) -> String {
-    let (status, body) = app.consent(token).await;
-    assert_eq!(status, 200, "{body}");
-    let token = body["token"].as_str().unwrap().to_owned();
-    let (status, body) = app.step(Method::PUT, "/v1/candidate/document/front", &token, Some(document.to_vec())).await;
-    assert_eq!(status, 200, "{body}");
-    let token = body["token"].as_str().unwrap().to_owned();
-    let (status, body) = app.step(Method::PUT, "/v1/candidate/selfie", &token, Some(selfie.to_vec())).await;
-    assert_eq!(status, 200, "{body}");
-    body["token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_restart_under_load_loses_and_duplicates_nothing() {
     let Some(f) = fixtures() else { return };
@@ -171,7 +158,7 @@ async fn a_postgres_restart_under_load_loses_and_duplicates_nothing() {
         let (status, created) = create(&app, &format!("outage-{n}")).await;
         assert_eq!(status, 201, "{created}");
         ids.push(created["id"].as_str().unwrap().to_owned());
-        submit_tokens.push(upload(&app, &token_of(&created), &f.document, &f.genuine_selfie).await);
+        submit_tokens.push(app.upload_steps(&token_of(&created), &f.document, &f.genuine_selfie).await);
     }
     for token in &submit_tokens[..3] {
         let (status, body) = app.step(Method::POST, "/v1/candidate/submit", token, None).await;
@@ -270,8 +257,8 @@ async fn a_postgres_restart_under_load_loses_and_duplicates_nothing() {
     // handed back when the database returned, not left to wait out its lease and retry.
     use sqlx::Connection as _;
     let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
-    let jobs: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT verification_id, status, attempts FROM jobs WHERE kind = 'pipeline' ORDER BY verification_id",
+    let jobs: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT verification_id, status, attempts, last_error FROM jobs WHERE kind = 'pipeline' ORDER BY verification_id",
     )
     .fetch_all(&mut db)
     .await
@@ -279,8 +266,8 @@ async fn a_postgres_restart_under_load_loses_and_duplicates_nothing() {
     let mut expected: Vec<&String> = ids[..6].iter().collect();
     expected.sort();
     assert_eq!(jobs.iter().map(|j| &j.0).collect::<Vec<_>>(), expected, "one pipeline job per submitted case");
-    for (verification, status, attempts) in &jobs {
-        assert_eq!((status.as_str(), *attempts), ("done", 1), "{verification}");
+    for (verification, status, attempts, last_error) in &jobs {
+        assert_eq!((status.as_str(), *attempts), ("done", 1), "{verification}: {last_error:?}");
     }
     let page = app.get_json(&app.keys["hr"], "/v1/verifications?limit=200").await;
     let listed = page["items"].as_array().unwrap();
